@@ -1,0 +1,305 @@
+import { describe, expect, it } from "vitest";
+import { deferredBackoff, WriteBudget } from "../controller/backoff.ts";
+import {
+  type ContainerObservation,
+  type DecisionPolicy,
+  decidePod,
+  EMPTY_MEMORY,
+  oomGuardDecision,
+  type PodObservation,
+  reclaimDecision,
+  rememberOutcome,
+  rememberPatchSent,
+  rememberRefused,
+} from "../controller/decide.ts";
+
+const Mi = 1024 * 1024;
+const NOW = 1_800_000_000_000;
+
+const policy: DecisionPolicy = {
+  name: "p",
+  mode: "Apply",
+  oomGuard: { enabled: true, threshold: 0.9, horizonMs: 120_000, raiseFactor: 1.5 },
+  reclaim: { enabled: true, minConfidence: 0.5, minChange: 0.1, controlLimits: false, maxDataAgeMs: 300_000 },
+  minAllowed: { memory: 64 * Mi, cpu: 10 },
+  maxAllowed: { memory: 4096 * Mi },
+};
+
+function container(over: Partial<ContainerObservation> = {}): ContainerObservation {
+  const res = { requests: { cpu: 500, memory: 256 * Mi }, limits: { cpu: 1000, memory: 512 * Mi } };
+  return { name: "app", desired: res, actual: res, ...over };
+}
+
+function pod(c: ContainerObservation, over: Partial<PodObservation> = {}): PodObservation {
+  return {
+    namespace: "ns",
+    name: "p-0",
+    qos: "Burstable",
+    containers: [c],
+    outcome: { state: "settled" },
+    ...over,
+  };
+}
+
+describe("OOM guard", () => {
+  it("raises only the memory limit of a Burstable container whose working set passed the threshold", () => {
+    const r = oomGuardDecision(container({ workingSetBytes: 480 * Mi }), "Burstable", policy, 0, NOW);
+    expect(r.target?.limits.memory).toBe(768 * Mi);
+    expect(r.target?.requests.memory).toBe(256 * Mi);
+    expect(r.target?.limits.cpu).toBe(1000);
+    expect(r.reasons.join(" ")).toContain("above 90% of limit 512Mi");
+  });
+
+  it("does nothing below the threshold", () => {
+    const r = oomGuardDecision(container({ workingSetBytes: 400 * Mi }), "Burstable", policy, 0, NOW);
+    expect(r.target).toBeUndefined();
+  });
+
+  it("acts on a forecast crossing within the horizon before the threshold is reached", () => {
+    const r = oomGuardDecision(
+      container({ workingSetBytes: 300 * Mi, forecastPeakBytes: 600 * Mi }),
+      "Burstable",
+      policy,
+      0,
+      NOW,
+    );
+    // Sized for the forecast peak, not only the raise factor: 600 / 0.9 × 1.1 ≈ 734 Mi < 768.
+    expect(r.target?.limits.memory).toBe(768 * Mi);
+    expect(r.reasons.join(" ")).toContain("forecast");
+  });
+
+  it("sizes the raise from usage when usage outgrew the factor", () => {
+    const r = oomGuardDecision(container({ forecastPeakBytes: 1000 * Mi }), "Burstable", policy, 0, NOW);
+    expect(r.target?.limits.memory).toBeGreaterThanOrEqual(Math.ceil((1000 * Mi) / 0.9));
+  });
+
+  it("doubles the limit right after an OOM kill, and forgets the kill after ten minutes", () => {
+    const killed = container({ oomKilledAt: NOW - 5_000, workingSetBytes: 10 * Mi });
+    expect(oomGuardDecision(killed, "Burstable", policy, 0, NOW).target?.limits.memory).toBe(1024 * Mi);
+    const old = container({ oomKilledAt: NOW - 11 * 60_000, workingSetBytes: 10 * Mi });
+    expect(oomGuardDecision(old, "Burstable", policy, 0, NOW).target).toBeUndefined();
+  });
+
+  it("keeps a Guaranteed pod Guaranteed: request follows the limit, capped by node headroom", () => {
+    const g = { requests: { cpu: 500, memory: 512 * Mi }, limits: { cpu: 500, memory: 512 * Mi } };
+    const c = container({ desired: g, actual: g, workingSetBytes: 500 * Mi });
+    const roomy = oomGuardDecision(c, "Guaranteed", policy, 4096 * Mi, NOW);
+    expect(roomy.target?.requests.memory).toBe(roomy.target?.limits.memory);
+    expect(roomy.target?.limits.memory).toBe(768 * Mi);
+    const tight = oomGuardDecision(c, "Guaranteed", policy, 100 * Mi, NOW);
+    expect(tight.target?.limits.memory).toBe(612 * Mi);
+    expect(tight.target?.requests.memory).toBe(612 * Mi);
+    const full = oomGuardDecision(c, "Guaranteed", policy, 0, NOW);
+    expect(full.target).toBeUndefined();
+    expect(full.reasons.join(" ")).toContain("no node headroom");
+  });
+
+  it("never exceeds max-allowed and says so when already there", () => {
+    const p = { ...policy, maxAllowed: { memory: 600 * Mi } };
+    const r = oomGuardDecision(container({ workingSetBytes: 500 * Mi }), "Burstable", p, 0, NOW);
+    expect(r.target?.limits.memory).toBe(600 * Mi);
+    const at = { requests: { memory: 256 * Mi }, limits: { memory: 600 * Mi } };
+    const r2 = oomGuardDecision(
+      container({ desired: at, actual: at, workingSetBytes: 590 * Mi }),
+      "Burstable",
+      p,
+      0,
+      NOW,
+    );
+    expect(r2.target).toBeUndefined();
+    expect(r2.reasons.join(" ")).toContain("max-allowed 600Mi");
+  });
+
+  it("ignores containers without a memory limit", () => {
+    const none = { requests: { memory: 256 * Mi }, limits: {} };
+    const r = oomGuardDecision(
+      container({ desired: none, actual: none, workingSetBytes: 9e9 }),
+      "Burstable",
+      policy,
+      0,
+      NOW,
+    );
+    expect(r.target).toBeUndefined();
+  });
+});
+
+describe("reclaim", () => {
+  const rec = (confidence: number, memory: number, cpu = 100, dataUntil = NOW - 10_000) => ({
+    requests: { memory, cpu },
+    confidence,
+    dataUntil,
+  });
+
+  it("lowers requests to a confident, fresh recommendation and leaves limits alone by default", () => {
+    const r = reclaimDecision(container({ recommendation: rec(0.9, 100 * Mi) }), "Burstable", policy, NOW);
+    expect(r.target?.requests).toEqual({ cpu: 100, memory: 100 * Mi });
+    expect(r.target?.limits).toEqual({ cpu: 1000, memory: 512 * Mi });
+    expect(r.reasons.join(" ")).toContain("memory request 256Mi → 100Mi");
+  });
+
+  it("respects minAllowed", () => {
+    const r = reclaimDecision(container({ recommendation: rec(0.9, 1 * Mi, 1) }), "Burstable", policy, NOW);
+    expect(r.target?.requests).toEqual({ cpu: 10, memory: 64 * Mi });
+  });
+
+  it("waits for confidence, refuses stale data and insignificant changes, never raises", () => {
+    expect(
+      reclaimDecision(container({ recommendation: rec(0.2, 100 * Mi) }), "Burstable", policy, NOW).target,
+    ).toBeUndefined();
+    const stale = reclaimDecision(
+      container({ recommendation: rec(0.9, 100 * Mi, 100, NOW - 600_000) }),
+      "Burstable",
+      policy,
+      NOW,
+    );
+    expect(stale.target).toBeUndefined();
+    expect(stale.reasons[0]).toContain("stale");
+    const tiny = reclaimDecision(
+      container({ recommendation: rec(0.9, 250 * Mi, 480) }),
+      "Burstable",
+      policy,
+      NOW,
+    );
+    expect(tiny.target).toBeUndefined();
+    expect(tiny.reasons[0]).toContain("below the policy minimum");
+    const higher = reclaimDecision(
+      container({ recommendation: rec(0.9, 900 * Mi, 900) }),
+      "Burstable",
+      policy,
+      NOW,
+    );
+    expect(higher.target).toBeUndefined();
+  });
+
+  it("moves limits with requests when the policy controls them, never below the guard's floor", () => {
+    const p = { ...policy, reclaim: { ...policy.reclaim, controlLimits: true } };
+    const r = reclaimDecision(
+      container({ recommendation: rec(0.9, 64 * Mi), workingSetBytes: 200 * Mi }),
+      "Burstable",
+      p,
+      NOW,
+    );
+    expect(r.target?.requests.memory).toBe(64 * Mi);
+    // Ratio would give 128Mi, but 200Mi working set needs ≥ 200/0.9×1.1 ≈ 245Mi.
+    expect(r.target?.limits.memory).toBe(245 * Mi);
+    expect(r.target?.limits.cpu).toBe(200);
+  });
+
+  it("refuses to split requests from limits on a Guaranteed pod unless limits are controlled", () => {
+    const r = reclaimDecision(container({ recommendation: rec(0.9, 100 * Mi) }), "Guaranteed", policy, NOW);
+    expect(r.target).toBeUndefined();
+    expect(r.reasons[0]).toContain("Guaranteed");
+  });
+});
+
+describe("decidePod", () => {
+  const base = {
+    policy,
+    headroom: { cpu: 4000, memory: 4096 * Mi },
+    memory: EMPTY_MEMORY,
+    scheduleAllows: true,
+    now: NOW,
+  };
+
+  it("the fast path runs only the OOM guard", () => {
+    const c = container({
+      recommendation: { requests: { memory: 100 * Mi }, confidence: 1, dataUntil: NOW },
+    });
+    expect(decidePod({ ...base, pod: pod(c), path: "fast" }).kind).toBe("none");
+    expect(decidePod({ ...base, pod: pod(c), path: "slow" }).kind).toBe("resize");
+  });
+
+  it("the OOM guard wins over reclaim in the same pass", () => {
+    const c = container({
+      workingSetBytes: 500 * Mi,
+      recommendation: { requests: { memory: 100 * Mi }, confidence: 1, dataUntil: NOW },
+    });
+    const a = decidePod({ ...base, pod: pod(c), path: "slow" });
+    expect(a.kind === "resize" && a.cause).toBe("oom-guard");
+  });
+
+  it("does not re-send a pending target, and does not reclaim while a resize is pending", () => {
+    const raised = { requests: { cpu: 500, memory: 256 * Mi }, limits: { cpu: 1000, memory: 768 * Mi } };
+    const c = container({ desired: raised, workingSetBytes: 480 * Mi });
+    const deferred = pod(c, { outcome: { state: "deferred", message: "Node didn't have enough resource" } });
+    const a = decidePod({ ...base, pod: deferred, path: "fast" });
+    expect(a.kind).toBe("skip");
+    expect(a.reasons.at(-1)).toContain("already deferred");
+    const r = container({
+      recommendation: { requests: { memory: 100 * Mi }, confidence: 1, dataUntil: NOW },
+    });
+    const b = decidePod({ ...base, pod: pod(r, { outcome: { state: "in-progress" } }), path: "slow" });
+    expect(b.kind).toBe("skip");
+    expect(b.reasons.at(-1)).toContain("not reclaiming");
+  });
+
+  it("a materially larger raise on a Deferred pod waits for the backoff", () => {
+    const raised = { requests: { cpu: 500, memory: 256 * Mi }, limits: { cpu: 1000, memory: 600 * Mi } };
+    const c = container({ desired: raised, workingSetBytes: 900 * Mi });
+    const deferred = pod(c, { outcome: { state: "deferred", message: "" } });
+    const memory = rememberOutcome(EMPTY_MEMORY, deferred.outcome, {}, NOW, 0.5);
+    expect(decidePod({ ...base, memory, pod: deferred, path: "fast" }).kind).toBe("skip");
+    expect(decidePod({ ...base, memory, pod: deferred, path: "fast", now: memory.notBefore }).kind).toBe(
+      "resize",
+    );
+  });
+
+  it("never re-sends a refused target; retries only a lower one", () => {
+    const c = container({ workingSetBytes: 480 * Mi });
+    const first = decidePod({ ...base, pod: pod(c), path: "fast" });
+    expect(first.kind).toBe("resize");
+    if (first.kind !== "resize") return;
+    const memory = rememberRefused(EMPTY_MEMORY, first.target);
+    expect(decidePod({ ...base, memory, pod: pod(c), path: "fast" }).kind).toBe("skip");
+    const lower = { ...policy, maxAllowed: { memory: 700 * Mi } };
+    expect(decidePod({ ...base, policy: lower, memory, pod: pod(c), path: "fast" }).kind).toBe("resize");
+  });
+
+  it("counts node headroom for request increases", () => {
+    const g = { requests: { cpu: 500, memory: 512 * Mi }, limits: { cpu: 500, memory: 512 * Mi } };
+    const c = container({ desired: g, actual: g, workingSetBytes: 500 * Mi });
+    const a = decidePod({
+      ...base,
+      headroom: { memory: 0, cpu: 0 },
+      pod: pod(c, { qos: "Guaranteed" }),
+      path: "fast",
+    });
+    expect(a.kind).toBe("none");
+    expect(a.reasons.join(" ")).toContain("no node headroom");
+  });
+});
+
+describe("outcome memory and backoff", () => {
+  it("backoff grows exponentially with jitter in [half, full] and is capped", () => {
+    expect(deferredBackoff(1, 0)).toBe(15_000);
+    expect(deferredBackoff(1, 0.999)).toBeCloseTo(30_000, -2);
+    expect(deferredBackoff(3, 0)).toBe(60_000);
+    expect(deferredBackoff(40, 1)).toBe(600_000);
+  });
+
+  it("a patch pushes the next attempt further out each time; settling resets", () => {
+    let m = rememberPatchSent(EMPTY_MEMORY, NOW, 0);
+    const first = m.notBefore - NOW;
+    m = rememberPatchSent(m, NOW, 0);
+    expect(m.notBefore - NOW).toBe(first * 2);
+    m = rememberOutcome(m, { state: "settled" }, {}, NOW, 0);
+    expect(m.deferredAttempts).toBe(0);
+  });
+
+  it("an Infeasible spec seen on the pod is remembered as refused (rebuilt after a restart)", () => {
+    const target = { app: { requests: { memory: 9e9 }, limits: { memory: 9e9 } } };
+    const m = rememberOutcome(EMPTY_MEMORY, { state: "infeasible", message: "x" }, target, NOW, 0);
+    expect(m.refused).toEqual([target]);
+    expect(rememberOutcome(m, { state: "infeasible", message: "x" }, target, NOW, 0)).toBe(m);
+  });
+
+  it("the write budget bounds writes per minute", () => {
+    const b = new WriteBudget(6, 2);
+    let allowed = 0;
+    for (let t = 0; t < 60_000; t += 100) if (b.tryTake(NOW + t)) allowed++;
+    expect(allowed).toBeLessThanOrEqual(2 + 6);
+    expect(allowed).toBeGreaterThanOrEqual(7);
+    b.tryTake(NOW + 60_000);
+    expect(b.waitMs(NOW + 60_000)).toBeGreaterThan(0);
+  });
+});
