@@ -17,8 +17,10 @@ export interface DecisionPolicy {
     threshold: number;
     /** How far ahead the usage forecast may look, ms. */
     horizonMs: number;
-    /** A raise multiplies the limit by at least this, e.g. 1.5 (2 after an OOM kill). */
-    raiseFactor: number;
+    /** A raise multiplies the limit by at least this (at least 2 after an OOM kill)… */
+    bumpFactor: number;
+    /** …and adds at least this many bytes. */
+    minBump: number;
   };
   reclaim: {
     enabled: boolean;
@@ -30,7 +32,10 @@ export interface DecisionPolicy {
     controlLimits: boolean;
     /** Usage data older than this is stale: no reclaim. */
     maxDataAgeMs: number;
+    /** Time between two reclaims of the same pod. */
+    cooldownMs: number;
   };
+  controlledResources: readonly ResourceName[];
   minAllowed: Amounts;
   maxAllowed: Amounts;
 }
@@ -46,6 +51,11 @@ export interface Recommendation {
 
 export interface ContainerObservation {
   name: string;
+  /** Whether the policy controls this container (uncontrolled ones are never changed). */
+  controlled: boolean;
+  /** Per-container bounds when a containerPolicies entry overrides the policy-wide ones. */
+  minAllowed?: Amounts;
+  maxAllowed?: Amounts;
   /** The spec (desired; includes a resize the node has not applied yet). */
   desired: ContainerResources;
   /** What the container runs with now (status). */
@@ -78,6 +88,8 @@ export interface OutcomeMemory {
   /** Consecutive Deferred outcomes, and when a materially different target may be sent. */
   deferredAttempts: number;
   notBefore: number;
+  /** When this controller last resized the pod (cooldown for reclaim; the OOM guard is exempt). */
+  lastResizedAt?: number;
 }
 
 export const EMPTY_MEMORY: OutcomeMemory = { refused: [], deferredAttempts: 0, notBefore: 0 };
@@ -122,6 +134,8 @@ export function oomGuardDecision(
 ): GuardResult {
   const limit = c.actual.limits.memory;
   if (!policy.oomGuard.enabled) return { reasons: ["OOM guard disabled by policy"] };
+  if (!policy.controlledResources.includes("memory"))
+    return { reasons: ["memory is not controlled by the policy"] };
   if (limit === undefined) return { reasons: [`container ${c.name} has no memory limit: nothing to guard`] };
   const threshold = policy.oomGuard.threshold;
   const triggers: string[] = [];
@@ -138,10 +152,12 @@ export function oomGuardDecision(
   if (triggers.length === 0) return { reasons: [] };
 
   const risk = Math.max(c.workingSetBytes ?? 0, c.forecastPeakBytes ?? 0);
-  const factor = oomKilled ? Math.max(2, policy.oomGuard.raiseFactor) : policy.oomGuard.raiseFactor;
+  const factor = oomKilled ? Math.max(2, policy.oomGuard.bumpFactor) : policy.oomGuard.bumpFactor;
   // Land comfortably below the threshold so the next sample does not trigger again.
-  let newLimit = roundUpToMi(Math.max(limit * factor, (risk / threshold) * 1.1));
-  const max = policy.maxAllowed.memory;
+  let newLimit = roundUpToMi(
+    Math.max(limit * factor, limit + policy.oomGuard.minBump, (risk / threshold) * 1.1),
+  );
+  const max = (c.maxAllowed ?? policy.maxAllowed).memory;
   if (max !== undefined && newLimit > max) newLimit = max;
   const request = c.desired.requests.memory;
   const raisesRequest = qos === "Guaranteed";
@@ -174,9 +190,14 @@ export function oomGuardDecision(
   };
 }
 
-function clampAmount(name: ResourceName, value: number, policy: DecisionPolicy): number {
-  const min = policy.minAllowed[name];
-  const max = policy.maxAllowed[name];
+function clampAmount(
+  name: ResourceName,
+  value: number,
+  policy: DecisionPolicy,
+  c: ContainerObservation,
+): number {
+  const min = (c.minAllowed ?? policy.minAllowed)[name];
+  const max = (c.maxAllowed ?? policy.maxAllowed)[name];
   if (min !== undefined && value < min) value = min;
   if (max !== undefined && value > max) value = max;
   return value;
@@ -217,11 +238,11 @@ export function reclaimDecision(
   const requests: Amounts = { ...c.desired.requests };
   const limits: Amounts = { ...c.desired.limits };
   const changes: string[] = [];
-  for (const name of ["cpu", "memory"] as const) {
+  for (const name of policy.controlledResources) {
     const current = c.desired.requests[name];
     const wanted = rec.requests[name];
     if (current === undefined || wanted === undefined) continue;
-    const next = Math.min(current, clampAmount(name, wanted, policy));
+    const next = Math.min(current, clampAmount(name, wanted, policy, c));
     if (next >= current) continue;
     requests[name] = next;
     const limit = c.desired.limits[name];
@@ -349,6 +370,7 @@ export function decidePod(input: PodDecisionInput): Action {
   let cause: Cause | undefined;
   let freeMemory = input.headroom.memory ?? Number.POSITIVE_INFINITY;
   for (const c of pod.containers) {
+    if (!c.controlled) continue;
     const guard = oomGuardDecision(c, pod.qos, policy, freeMemory, now);
     reasons.push(...guard.reasons.map((r) => `${c.name}: ${r}`));
     if (guard.target) {
@@ -358,9 +380,15 @@ export function decidePod(input: PodDecisionInput): Action {
     }
   }
   if (!cause && input.path === "slow") {
-    if (!input.scheduleAllows) reasons.push("reclaim: outside the policy schedule");
+    const cooldownEnds = (input.memory.lastResizedAt ?? Number.NEGATIVE_INFINITY) + policy.reclaim.cooldownMs;
+    if (!input.scheduleAllows) reasons.push("reclaim: outside the policy's decrease schedule");
+    else if (now < cooldownEnds)
+      reasons.push(
+        `reclaim: cooldown after the last resize, ${Math.ceil((cooldownEnds - now) / 1000)}s left`,
+      );
     else
       for (const c of pod.containers) {
+        if (!c.controlled) continue;
         const reclaim = reclaimDecision(c, pod.qos, policy, now);
         reasons.push(...reclaim.reasons.map((r) => `${c.name}: ${r}`));
         if (reclaim.target) {
@@ -406,7 +434,12 @@ export function rememberOutcome(
 /** After a patch was accepted: the next materially different patch waits for an exponentially longer backoff. */
 export function rememberPatchSent(memory: OutcomeMemory, now: number, random: number): OutcomeMemory {
   const attempts = memory.deferredAttempts + 1;
-  return { ...memory, deferredAttempts: attempts, notBefore: now + deferredBackoff(attempts, random) };
+  return {
+    ...memory,
+    deferredAttempts: attempts,
+    notBefore: now + deferredBackoff(attempts, random),
+    lastResizedAt: now,
+  };
 }
 
 const MAX_REFUSED = 8;
