@@ -1,0 +1,181 @@
+// What the simulated kubelet knows about one pod it runs (its checkpoint: allocated and actuated resources,
+// the pending/in-progress resize, container runtimes) and the pod status it reports from that.
+
+import type { Flavor } from "../resize/flavor.ts";
+import { minorOf } from "../resize/flavor.ts";
+import type { ResourceRequirements } from "../resize/types.ts";
+import { kubeTime } from "./clock.ts";
+import type { KubeObject } from "./contracts.ts";
+import type { ContainerRuntime, EnforcedLimits } from "./kubelet-runtime.ts";
+import { parseResource } from "../resize/quantity.ts";
+
+export interface PendingResize {
+  reason: "Deferred" | "Infeasible";
+  message: string;
+  /** When the condition appeared (kept while the reason stays the same). */
+  since: number;
+  /** The generation at which allocation was last attempted. */
+  generation: number;
+}
+
+export interface InProgressResize {
+  since: number;
+  /** The generation at which the resize was allocated. */
+  generation: number;
+  /** Set while actuation fails (reason Error), e.g. a memory limit below current usage. */
+  error?: string;
+}
+
+export interface PodRuntime {
+  namespace: string;
+  name: string;
+  uid: string;
+  nodeName: string;
+  podIP: string;
+  startTime: number;
+  phase: "Running" | "Failed";
+  /** Why admission refused the pod (phase Failed). */
+  failure?: { reason: string; message: string };
+  /** Regular containers, in spec order. */
+  containers: ContainerRuntime[];
+  /** Checkpointed allocation per container (requests and limits). */
+  allocated: Map<string, ResourceRequirements>;
+  /** What the runtime has applied per container. */
+  actuated: Map<string, ResourceRequirements>;
+  pending?: PendingResize;
+  inProgress?: InProgressResize;
+  cancelActuation?: () => void;
+  observedGeneration: number;
+}
+
+export function podKey(namespace: string | undefined, name: string): string {
+  return `${namespace ?? "default"}/${name}`;
+}
+
+export function enforcedLimits(resources: ResourceRequirements | undefined): EnforcedLimits {
+  const limits = resources?.limits ?? {};
+  return {
+    ...(limits.cpu !== undefined ? { cpu: parseResource("cpu", limits.cpu) } : {}),
+    ...(limits.memory !== undefined ? { memory: parseResource("memory", limits.memory) } : {}),
+  };
+}
+
+function onlyCpuMemory(list: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!list) return undefined;
+  const out: Record<string, string> = {};
+  for (const name of ["cpu", "memory"]) if (list[name] !== undefined) out[name] = list[name]!;
+  return out;
+}
+
+/** Requests and limits of cpu and memory, as the runtime reports them back. */
+export function runtimeResources(resources: ResourceRequirements | undefined): ResourceRequirements {
+  const out: ResourceRequirements = {};
+  const limits = onlyCpuMemory(resources?.limits);
+  const requests = onlyCpuMemory(resources?.requests);
+  if (limits && Object.keys(limits).length > 0) out.limits = limits;
+  if (requests && Object.keys(requests).length > 0) out.requests = requests;
+  return out;
+}
+
+function condition(type: string, since: number, generation: number | undefined, extra: object = {}): object {
+  return {
+    type,
+    status: "True",
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    lastProbeTime: null,
+    lastTransitionTime: kubeTime(since),
+    ...extra,
+  };
+}
+
+function containerStatus(pod: PodRuntime, c: ContainerRuntime, image: string, tracksResources: boolean): object {
+  const last = c.lastTerminated;
+  return {
+    name: c.name,
+    state: { running: { startedAt: kubeTime(c.startedAt) } },
+    lastState: last
+      ? {
+          terminated: {
+            exitCode: last.exitCode,
+            reason: last.reason,
+            startedAt: kubeTime(last.startedAt),
+            finishedAt: kubeTime(last.finishedAt),
+            containerID: `containerd://${pod.uid.replace(/-/g, "")}${c.name}${c.restartCount - 1}`,
+          },
+        }
+      : {},
+    ready: true,
+    restartCount: c.restartCount,
+    image,
+    imageID: `${image}@sha256:${"0".repeat(64)}`,
+    containerID: `containerd://${pod.uid.replace(/-/g, "")}${c.name}${c.restartCount}`,
+    started: true,
+    ...(tracksResources
+      ? {
+          allocatedResources: runtimeResources(pod.allocated.get(c.name)).requests ?? {},
+          resources: runtimeResources(pod.actuated.get(c.name)),
+        }
+      : {}),
+  };
+}
+
+/**
+ * The status the kubelet reports. Upstream: allocatedResources/resources per container and the
+ * PodResizePending/PodResizeInProgress conditions; observedGeneration from 1.34 (PodObservedGenerationTracking
+ * beta). TKE (Kubernetes 1.16–1.20 era): none of those; its resize status is the annotation.
+ */
+export function podStatus(pod: PodRuntime, stored: KubeObject, flavor: Flavor, hostIP: string): object {
+  const qosClass = (stored.status as { qosClass?: string } | undefined)?.qosClass;
+  if (pod.phase === "Failed") {
+    return {
+      phase: "Failed",
+      reason: pod.failure?.reason,
+      message: pod.failure?.message,
+      startTime: kubeTime(pod.startTime),
+      ...(qosClass ? { qosClass } : {}),
+    };
+  }
+  const upstream = flavor.kind === "upstream";
+  const generation = upstream && minorOf(flavor.version) >= 34 ? pod.observedGeneration : undefined;
+  const images = new Map(
+    ((stored.spec as { containers?: { name: string; image?: string }[] }).containers ?? []).map((c) => [
+      c.name,
+      c.image ?? "",
+    ]),
+  );
+  const conditions: object[] = [
+    condition("PodReadyToStartContainers", pod.startTime, generation),
+    condition("Initialized", pod.startTime, generation),
+    condition("Ready", pod.startTime, generation),
+    condition("ContainersReady", pod.startTime, generation),
+    condition("PodScheduled", pod.startTime, generation),
+  ];
+  if (upstream && pod.pending)
+    conditions.push(
+      condition("PodResizePending", pod.pending.since, generation !== undefined ? pod.pending.generation : undefined, {
+        reason: pod.pending.reason,
+        message: pod.pending.message,
+      }),
+    );
+  if (upstream && pod.inProgress)
+    conditions.push(
+      condition(
+        "PodResizeInProgress",
+        pod.inProgress.since,
+        generation !== undefined ? pod.inProgress.generation : undefined,
+        pod.inProgress.error ? { reason: "Error", message: pod.inProgress.error } : {},
+      ),
+    );
+  return {
+    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    phase: "Running",
+    conditions,
+    hostIP,
+    hostIPs: [{ ip: hostIP }],
+    podIP: pod.podIP,
+    podIPs: [{ ip: pod.podIP }],
+    startTime: kubeTime(pod.startTime),
+    containerStatuses: pod.containers.map((c) => containerStatus(pod, c, images.get(c.name) ?? "", upstream)),
+    ...(qosClass ? { qosClass } : {}),
+  };
+}

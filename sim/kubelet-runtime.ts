@@ -1,0 +1,126 @@
+// A simulated container runtime: each running container replays its declared usage on a fixed grid of container
+// time (every `stepSeconds` from start), so outcomes do not depend on how often the kubelet looks. Memory above
+// the memory limit is an OOM kill; CPU above the CPU limit is throttled (CFS periods of 100 ms) and counted.
+
+import type { ContainerUsage } from "./usage.ts";
+
+const CFS_PERIOD_SECONDS = 0.1;
+/** A container replaying more samples than this in one step skips ahead, so a stalled loop cannot hang. */
+const MAX_SAMPLES_PER_ADVANCE = 100_000;
+
+export interface TerminatedState {
+  reason: string;
+  exitCode: number;
+  startedAt: number;
+  finishedAt: number;
+}
+
+export interface ContainerRuntime {
+  readonly name: string;
+  usage: ContainerUsage;
+  /** Simulated epoch ms of the current start; container time t counts from here. */
+  startedAt: number;
+  restartCount: number;
+  lastTerminated?: TerminatedState;
+  /** Container time (seconds) of the next grid sample. */
+  nextSampleT: number;
+  cpuSecondsTotal: number;
+  cfsPeriodsTotal: number;
+  cfsThrottledPeriodsTotal: number;
+  oomEventsTotal: number;
+}
+
+/** Limits the runtime enforces: millicores and bytes; undefined = unlimited. */
+export interface EnforcedLimits {
+  cpu?: number;
+  memory?: number;
+}
+
+export interface OomKill {
+  container: string;
+  at: number;
+  usageBytes: number;
+  limitBytes: number;
+}
+
+export function newContainer(name: string, usage: ContainerUsage, startedAt: number): ContainerRuntime {
+  return {
+    name,
+    usage,
+    startedAt,
+    restartCount: 0,
+    nextSampleT: 0,
+    cpuSecondsTotal: 0,
+    cfsPeriodsTotal: 0,
+    cfsThrottledPeriodsTotal: 0,
+    oomEventsTotal: 0,
+  };
+}
+
+/** Container time (seconds) at simulated time `nowMs`. */
+export function containerTime(container: ContainerRuntime, nowMs: number): number {
+  return Math.max(0, (nowMs - container.startedAt) / 1000);
+}
+
+/** Restarts a container at `at`: restartCount +1, the terminated state kept as lastState, usage time from 0. */
+export function restartContainer(container: ContainerRuntime, at: number, reason: string, exitCode: number): void {
+  container.lastTerminated = { reason, exitCode, startedAt: container.startedAt, finishedAt: at };
+  container.restartCount++;
+  container.startedAt = at;
+  container.nextSampleT = 0;
+}
+
+/**
+ * Replays the grid samples up to `nowMs` against `limits`, accumulating CPU time and CFS counters, and
+ * OOM-kills (and restarts) the container at the first sample whose memory exceeds the limit.
+ */
+export function advanceContainer(
+  container: ContainerRuntime,
+  limits: EnforcedLimits,
+  nowMs: number,
+  stepSeconds: number,
+): OomKill[] {
+  const kills: OomKill[] = [];
+  let samples = 0;
+  for (;;) {
+    const t = container.nextSampleT;
+    const at = container.startedAt + t * 1000;
+    if (at > nowMs) break;
+    if (++samples > MAX_SAMPLES_PER_ADVANCE) {
+      container.nextSampleT = Math.ceil(containerTime(container, nowMs) / stepSeconds) * stepSeconds;
+      break;
+    }
+    const memory = container.usage.memory(t);
+    if (limits.memory !== undefined && memory > limits.memory) {
+      kills.push({ container: container.name, at, usageBytes: Math.round(memory), limitBytes: limits.memory });
+      container.oomEventsTotal++;
+      restartContainer(container, at, "OOMKilled", 137);
+      continue;
+    }
+    const cpu = container.usage.cpu(t);
+    const used = limits.cpu === undefined ? cpu : Math.min(cpu, limits.cpu);
+    container.cpuSecondsTotal += (used / 1000) * stepSeconds;
+    if (limits.cpu !== undefined) {
+      const periods = stepSeconds / CFS_PERIOD_SECONDS;
+      container.cfsPeriodsTotal += periods;
+      if (cpu > limits.cpu) container.cfsThrottledPeriodsTotal += periods;
+    }
+    container.nextSampleT = t + stepSeconds;
+  }
+  return kills;
+}
+
+/** Usage seen right now, as metrics report it: CPU capped by its limit, memory as the working set. */
+export function currentUsage(
+  container: ContainerRuntime,
+  limits: EnforcedLimits,
+  nowMs: number,
+): { cpuMillis: number; memoryBytes: number } {
+  const t = containerTime(container, nowMs);
+  const cpu = container.usage.cpu(t);
+  const memory = container.usage.memory(t);
+  return {
+    cpuMillis: limits.cpu === undefined ? cpu : Math.min(cpu, limits.cpu),
+    memoryBytes: limits.memory === undefined ? memory : Math.min(memory, limits.memory),
+  };
+}
