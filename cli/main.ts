@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { register as registerReplay } from "./replay.ts";
 
 const program = new Command()
   .name("inplace-autoscaler")
@@ -11,5 +12,7 @@ program
   .action(() => {
     console.log("0.1.0");
   });
+
+registerReplay(program);
 
 await program.parseAsync(process.argv);

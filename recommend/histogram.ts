@@ -1,0 +1,232 @@
+// The VPA recommender's histograms (pkg/recommender/util): fixed bucket layouts, weights per bucket,
+// percentile = END of the bucket where the running weight reaches the threshold (no interpolation), and the
+// decaying variant where newer samples weigh exponentially more. Reproduced exactly so the `vpa` baseline is
+// faithful; our own strategy reuses them with finer buckets.
+
+export interface BucketLayout {
+  readonly numBuckets: number;
+  readonly epsilon: number;
+  findBucket(value: number): number;
+  bucketStart(bucket: number): number;
+}
+
+export function linearBuckets(maxValue: number, bucketSize: number, epsilon: number): BucketLayout {
+  const numBuckets = Math.ceil(maxValue / bucketSize) + 1;
+  return {
+    numBuckets,
+    epsilon,
+    findBucket(value) {
+      const bucket = Math.trunc(value / bucketSize);
+      if (bucket < 0) return 0;
+      return bucket >= numBuckets ? numBuckets - 1 : bucket;
+    },
+    bucketStart: (bucket) => bucket * bucketSize,
+  };
+}
+
+export function exponentialBuckets(
+  maxValue: number,
+  firstBucketSize: number,
+  ratio: number,
+  epsilon: number,
+): BucketLayout {
+  const logRatio = Math.log(ratio);
+  const numBuckets = Math.ceil(Math.log((maxValue * (ratio - 1)) / firstBucketSize + 1) / logRatio) + 1;
+  const starts = new Float64Array(numBuckets);
+  for (let b = 1; b < numBuckets; b++) starts[b] = (firstBucketSize * (ratio ** b - 1)) / (ratio - 1);
+  return {
+    numBuckets,
+    epsilon,
+    findBucket(value) {
+      if (!(value >= firstBucketSize)) return 0;
+      const bucket = Math.trunc(Math.log((value * (ratio - 1)) / firstBucketSize + 1) / logRatio);
+      return bucket >= numBuckets ? numBuckets - 1 : bucket;
+    },
+    bucketStart: (bucket) => starts[bucket]!,
+  };
+}
+
+/** VPA defaults: 10m..1000 cores and 10 MB..1 TB, 5 % growth, epsilon = 0.001 × minSampleWeight 0.1. */
+export const VPA_CPU_BUCKETS = exponentialBuckets(1000, 0.01, 1.05, 1e-4);
+export const VPA_MEMORY_BUCKETS = exponentialBuckets(1e12, 1e7, 1.05, 1e-4);
+
+export interface HistogramCheckpoint {
+  bucketWeights: Record<number, number>;
+  totalWeight: number;
+}
+
+/** Largest stored bucket weight in a VPA checkpoint (uint32 range kept small on purpose). */
+const MAX_CHECKPOINT_WEIGHT = 10000;
+
+export class Histogram {
+  readonly layout: BucketLayout;
+  readonly weights: Float64Array;
+  totalWeight = 0;
+  minBucket: number;
+  maxBucket = 0;
+
+  constructor(layout: BucketLayout) {
+    this.layout = layout;
+    this.weights = new Float64Array(layout.numBuckets);
+    this.minBucket = layout.numBuckets - 1;
+  }
+
+  addSample(value: number, weight: number): void {
+    if (weight < 0) throw new RangeError(`histogram sample weight must be non-negative, got ${weight}`);
+    const bucket = this.layout.findBucket(value);
+    this.weights[bucket]! += weight;
+    this.totalWeight += weight;
+    const eps = this.layout.epsilon;
+    if (bucket < this.minBucket && this.weights[bucket]! >= eps) this.minBucket = bucket;
+    if (bucket > this.maxBucket && this.weights[bucket]! >= eps) this.maxBucket = bucket;
+  }
+
+  subtractSample(value: number, weight: number): void {
+    if (weight < 0) throw new RangeError(`histogram sample weight must be non-negative, got ${weight}`);
+    const bucket = this.layout.findBucket(value);
+    this.weights[bucket]! -= weight;
+    this.totalWeight -= weight;
+    if (
+      this.weights[bucket]! < this.layout.epsilon &&
+      (bucket === this.minBucket || bucket === this.maxBucket)
+    ) {
+      this.updateMinAndMax();
+    }
+  }
+
+  scale(factor: number): void {
+    if (factor < 0) throw new RangeError(`histogram scale factor must be non-negative, got ${factor}`);
+    for (let b = this.minBucket; b <= this.maxBucket; b++) this.weights[b]! *= factor;
+    this.totalWeight *= factor;
+    this.updateMinAndMax();
+  }
+
+  isEmpty(): boolean {
+    return this.weights[this.minBucket]! < this.layout.epsilon;
+  }
+
+  /** The end of the bucket where the cumulative weight reaches p × total (the start of the last bucket if it is that one). */
+  percentile(p: number): number {
+    if (this.isEmpty()) return 0;
+    const threshold = p * this.totalWeight;
+    let partial = 0;
+    let bucket = this.minBucket;
+    for (; bucket < this.maxBucket; bucket++) {
+      partial += this.weights[bucket]!;
+      if (partial >= threshold) break;
+    }
+    return bucket < this.layout.numBuckets - 1
+      ? this.layout.bucketStart(bucket + 1)
+      : this.layout.bucketStart(bucket);
+  }
+
+  /** Same result as percentile(p), walking down from the top: cheaper for high percentiles over many buckets. */
+  upperPercentile(p: number): number {
+    if (this.isEmpty()) return 0;
+    const threshold = p * this.totalWeight;
+    // percentile() stops at the first bucket b with cumsum(b) >= threshold; cumsum(b) = total − weight above b.
+    let above = 0;
+    let bucket = this.maxBucket;
+    while (bucket > this.minBucket) {
+      const withoutThis = above + this.weights[bucket]!;
+      if (this.totalWeight - withoutThis < threshold) break;
+      above = withoutThis;
+      bucket--;
+    }
+    return bucket < this.layout.numBuckets - 1
+      ? this.layout.bucketStart(bucket + 1)
+      : this.layout.bucketStart(bucket);
+  }
+
+  saveToCheckpoint(): HistogramCheckpoint {
+    const bucketWeights: Record<number, number> = {};
+    let maxWeight = 0;
+    for (let b = this.minBucket; b <= this.maxBucket; b++) maxWeight = Math.max(maxWeight, this.weights[b]!);
+    const ratio = maxWeight > 0 ? MAX_CHECKPOINT_WEIGHT / maxWeight : 0;
+    for (let b = this.minBucket; b <= this.maxBucket; b++) {
+      const stored = Math.round(this.weights[b]! * ratio);
+      if (stored > 0) bucketWeights[b] = stored;
+    }
+    return { bucketWeights, totalWeight: this.totalWeight };
+  }
+
+  loadFromCheckpoint(checkpoint: HistogramCheckpoint): void {
+    let sum = 0;
+    for (const w of Object.values(checkpoint.bucketWeights)) sum += w;
+    if (sum === 0) return;
+    const ratio = checkpoint.totalWeight / sum;
+    for (const [bucket, w] of Object.entries(checkpoint.bucketWeights)) {
+      const b = Number(bucket);
+      if (!Number.isInteger(b) || b < 0 || b >= this.layout.numBuckets) {
+        throw new RangeError(`checkpoint bucket index ${bucket} is outside 0..${this.layout.numBuckets - 1}`);
+      }
+      this.weights[b]! += w * ratio;
+      this.totalWeight += w * ratio;
+      if (b < this.minBucket && this.weights[b]! >= this.layout.epsilon) this.minBucket = b;
+      if (b > this.maxBucket && this.weights[b]! >= this.layout.epsilon) this.maxBucket = b;
+    }
+  }
+
+  private updateMinAndMax(): void {
+    const eps = this.layout.epsilon;
+    const last = this.layout.numBuckets - 1;
+    while (this.minBucket < last && this.weights[this.minBucket]! < eps) this.minBucket++;
+    while (this.maxBucket > 0 && this.weights[this.maxBucket]! < eps) this.maxBucket--;
+  }
+}
+
+/** Exponents above this move the reference time forward (weights would overflow otherwise), as in VPA. */
+const MAX_DECAY_EXPONENT = 100;
+
+/**
+ * Weight of a sample at time t = weight × 2^((t − reference)/halfLife): old samples are not scaled down, new
+ * ones are scaled up; the reference is a multiple of the half-life and jumps forward when exponents grow large.
+ */
+export class DecayingHistogram {
+  readonly histogram: Histogram;
+  readonly halfLifeSeconds: number;
+  referenceTime: number | undefined;
+
+  constructor(layout: BucketLayout, halfLifeSeconds: number) {
+    this.histogram = new Histogram(layout);
+    this.halfLifeSeconds = halfLifeSeconds;
+  }
+
+  addSample(value: number, weight: number, time: number): void {
+    this.histogram.addSample(value, weight * this.decayFactor(time));
+  }
+
+  subtractSample(value: number, weight: number, time: number): void {
+    this.histogram.subtractSample(value, weight * this.decayFactor(time));
+  }
+
+  percentile(p: number): number {
+    return this.histogram.percentile(p);
+  }
+
+  upperPercentile(p: number): number {
+    return this.histogram.upperPercentile(p);
+  }
+
+  isEmpty(): boolean {
+    return this.histogram.isEmpty();
+  }
+
+  private decayFactor(time: number): number {
+    if (
+      this.referenceTime === undefined ||
+      time > this.referenceTime + this.halfLifeSeconds * MAX_DECAY_EXPONENT
+    ) {
+      this.shiftReference(time);
+    }
+    return 2 ** ((time - this.referenceTime!) / this.halfLifeSeconds);
+  }
+
+  private shiftReference(time: number): void {
+    const newReference = Math.round(time / this.halfLifeSeconds) * this.halfLifeSeconds;
+    if (this.referenceTime !== undefined) {
+      this.histogram.scale(2 ** Math.round((this.referenceTime - newReference) / this.halfLifeSeconds));
+    }
+    this.referenceTime = newReference;
+  }
+}

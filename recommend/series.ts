@@ -1,0 +1,98 @@
+// Walking a UsageSeries in time, and judging how much of it can be trusted.
+
+import type { DataQuality, UsageSeries } from "./types.ts";
+
+/**
+ * Indices of the windows that are complete at `now` and start at or after `fromTime`; returns the end time
+ * of the last such window (the next call's fromTime), so incremental state sees every window once.
+ */
+export function newWindows(
+  series: UsageSeries,
+  fromTime: number,
+  now: number,
+  visit: (index: number) => void,
+): number {
+  const { start, step } = series;
+  const length = Math.max(series.memoryPeak.length, series.cpuMean.length);
+  const first = Math.max(0, Math.ceil((fromTime - start) / step));
+  const end = Math.min(length, Math.floor((now - start) / step));
+  for (let i = first; i < end; i++) visit(i);
+  return end > first ? start + end * step : fromTime;
+}
+
+/** Index of the window containing time t (may be out of range). */
+export function windowAt(series: UsageSeries, t: number): number {
+  return Math.floor((t - series.start) / series.step);
+}
+
+/**
+ * History length, share of windows with data and age of the newest sample, over the windows complete at
+ * `now`; stale when the newest sample is older than `staleAfterSeconds`.
+ */
+export function dataQuality(series: UsageSeries, now: number, staleAfterSeconds = 900): DataQuality {
+  const { start, step } = series;
+  const length = Math.max(series.memoryPeak.length, series.cpuMean.length);
+  const end = Math.min(length, Math.floor((now - start) / step));
+  let first = -1;
+  let last = -1;
+  let present = 0;
+  for (let i = 0; i < end; i++) {
+    if (hasData(series, i)) {
+      if (first < 0) first = i;
+      last = i;
+      present++;
+    }
+  }
+  if (first < 0)
+    return { historySeconds: 0, completeness: 0, newestSampleAge: Number.POSITIVE_INFINITY, stale: true };
+  const newestSampleAge = now - (start + (last + 1) * step);
+  return {
+    historySeconds: (end - first) * step,
+    completeness: present / (end - first),
+    newestSampleAge,
+    stale: newestSampleAge > staleAfterSeconds,
+  };
+}
+
+function hasData(series: UsageSeries, i: number): boolean {
+  const m = series.memoryPeak[i];
+  const c = series.cpuMean[i];
+  return (m !== undefined && !Number.isNaN(m)) || (c !== undefined && !Number.isNaN(c));
+}
+
+/** dataQuality() kept up to date window by window, for callers that ask at every step (replay). */
+export class QualityTracker {
+  private scannedUntil = 0;
+  private first = -1;
+  private last = -1;
+  private present = 0;
+  private readonly staleAfterSeconds: number;
+
+  constructor(staleAfterSeconds = 900) {
+    this.staleAfterSeconds = staleAfterSeconds;
+  }
+
+  at(series: UsageSeries, now: number): DataQuality {
+    const { start, step } = series;
+    const length = Math.max(series.memoryPeak.length, series.cpuMean.length);
+    const end = Math.min(length, Math.floor((now - start) / step));
+    for (let i = this.scannedUntil; i < end; i++) {
+      if (hasData(series, i)) {
+        if (this.first < 0) this.first = i;
+        this.last = i;
+        this.present++;
+      }
+    }
+    this.scannedUntil = Math.max(this.scannedUntil, end);
+    if (this.first < 0) {
+      return { historySeconds: 0, completeness: 0, newestSampleAge: Number.POSITIVE_INFINITY, stale: true };
+    }
+    const newestSampleAge = now - (start + (this.last + 1) * step);
+    return {
+      historySeconds: (end - this.first) * step,
+      completeness: this.present / (end - this.first),
+      newestSampleAge,
+      stale: newestSampleAge > this.staleAfterSeconds,
+    };
+  }
+}
