@@ -151,8 +151,11 @@ describe("CRDs", () => {
         missing.push(path);
         return;
       }
-      if (Array.isArray(value)) value.forEach((item, i) => walk(item, node.items as Json, `${path}[${i}]`));
-      else if (value && typeof value === "object" && !node["x-kubernetes-int-or-string"])
+      if (Array.isArray(value)) {
+        value.forEach((item, i) => {
+          walk(item, node.items as Json, `${path}[${i}]`);
+        });
+      } else if (value && typeof value === "object" && !node["x-kubernetes-int-or-string"])
         for (const [key, child] of Object.entries(value))
           walk(child, props(node)[key] ?? (node.additionalProperties as Json | undefined), `${path}.${key}`);
     };
