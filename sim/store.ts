@@ -46,7 +46,30 @@ function specPart(obj: KubeObject): Record<string, unknown> {
   return rest;
 }
 
-export class MemoryStore implements ObjectStore {
+/** The generation `next` gets when it replaces `old`: +1 when anything outside metadata and status changed. */
+export function nextGeneration(old: KubeObject, next: KubeObject): number {
+  const generation = old.metadata.generation ?? 1;
+  return deepEqual(specPart(old), specPart(next)) ? generation : generation + 1;
+}
+
+/** What the API server needs beyond ObjectStore: revisions, history for watches, and copy-free reads. */
+export interface WatchableStore extends ObjectStore {
+  revision(): number;
+  changesSince(key: ResourceKey, fromRevision: number): RecordedEvent[];
+  listShared(key: ResourceKey, namespace?: string): readonly KubeObject[];
+  getShared(key: ResourceKey, namespace: string | undefined, name: string): KubeObject | undefined;
+}
+
+export function isWatchable(store: ObjectStore): store is WatchableStore {
+  const s = store as Partial<WatchableStore>;
+  return (
+    typeof s.revision === "function" &&
+    typeof s.changesSince === "function" &&
+    typeof s.listShared === "function"
+  );
+}
+
+export class MemoryStore implements WatchableStore {
   private readonly now: () => Date;
   private readonly historyLimit: number;
   private readonly tables = new Map<string, Map<string, KubeObject>>();
@@ -140,8 +163,7 @@ export class MemoryStore implements ObjectStore {
         meta.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
       }
     }
-    const oldGeneration = old.metadata.generation ?? 1;
-    meta.generation = deepEqual(specPart(old), specPart(next)) ? oldGeneration : oldGeneration + 1;
+    meta.generation = nextGeneration(old, next);
     // Set when the caller changed the generation itself (graceful deletion bumps it).
     if (obj.metadata.generation !== undefined && obj.metadata.generation > meta.generation) {
       meta.generation = obj.metadata.generation;
