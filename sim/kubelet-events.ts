@@ -22,7 +22,13 @@ export class EventRecorder {
     private readonly clock: SimClock,
   ) {}
 
-  record(subject: EventSubject, host: string, type: "Normal" | "Warning", reason: string, message: string): void {
+  record(
+    subject: EventSubject,
+    host: string,
+    type: "Normal" | "Warning",
+    reason: string,
+    message: string,
+  ): void {
     const now = kubeTime(this.clock.now());
     const key = `${subject.uid}\0${reason}\0${message}`;
     const existing = this.recent.get(key);

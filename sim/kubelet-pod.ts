@@ -3,11 +3,11 @@
 
 import type { Flavor } from "../resize/flavor.ts";
 import { minorOf } from "../resize/flavor.ts";
+import { parseResource } from "../resize/quantity.ts";
 import type { ResourceRequirements } from "../resize/types.ts";
 import { kubeTime } from "./clock.ts";
 import type { KubeObject } from "./contracts.ts";
 import type { ContainerRuntime, EnforcedLimits } from "./kubelet-runtime.ts";
-import { parseResource } from "../resize/quantity.ts";
 
 export interface PendingResize {
   reason: "Deferred" | "Infeasible";
@@ -88,7 +88,12 @@ function condition(type: string, since: number, generation: number | undefined, 
   };
 }
 
-function containerStatus(pod: PodRuntime, c: ContainerRuntime, image: string, tracksResources: boolean): object {
+function containerStatus(
+  pod: PodRuntime,
+  c: ContainerRuntime,
+  image: string,
+  tracksResources: boolean,
+): object {
   const last = c.lastTerminated;
   return {
     name: c.name,
@@ -152,10 +157,15 @@ export function podStatus(pod: PodRuntime, stored: KubeObject, flavor: Flavor, h
   ];
   if (upstream && pod.pending)
     conditions.push(
-      condition("PodResizePending", pod.pending.since, generation !== undefined ? pod.pending.generation : undefined, {
-        reason: pod.pending.reason,
-        message: pod.pending.message,
-      }),
+      condition(
+        "PodResizePending",
+        pod.pending.since,
+        generation !== undefined ? pod.pending.generation : undefined,
+        {
+          reason: pod.pending.reason,
+          message: pod.pending.message,
+        },
+      ),
     );
   if (upstream && pod.inProgress)
     conditions.push(

@@ -63,7 +63,12 @@ export function containerTime(container: ContainerRuntime, nowMs: number): numbe
 }
 
 /** Restarts a container at `at`: restartCount +1, the terminated state kept as lastState, usage time from 0. */
-export function restartContainer(container: ContainerRuntime, at: number, reason: string, exitCode: number): void {
+export function restartContainer(
+  container: ContainerRuntime,
+  at: number,
+  reason: string,
+  exitCode: number,
+): void {
   container.lastTerminated = { reason, exitCode, startedAt: container.startedAt, finishedAt: at };
   container.restartCount++;
   container.startedAt = at;
@@ -83,16 +88,22 @@ export function advanceContainer(
   const kills: OomKill[] = [];
   let samples = 0;
   for (;;) {
+    // The sample at t stands for the step [t, t + step); it is taken once that step has passed.
     const t = container.nextSampleT;
     const at = container.startedAt + t * 1000;
-    if (at > nowMs) break;
+    if (at + stepSeconds * 1000 > nowMs) break;
     if (++samples > MAX_SAMPLES_PER_ADVANCE) {
       container.nextSampleT = Math.ceil(containerTime(container, nowMs) / stepSeconds) * stepSeconds;
       break;
     }
     const memory = container.usage.memory(t);
     if (limits.memory !== undefined && memory > limits.memory) {
-      kills.push({ container: container.name, at, usageBytes: Math.round(memory), limitBytes: limits.memory });
+      kills.push({
+        container: container.name,
+        at,
+        usageBytes: Math.round(memory),
+        limitBytes: limits.memory,
+      });
       container.oomEventsTotal++;
       restartContainer(container, at, "OOMKilled", 137);
       continue;

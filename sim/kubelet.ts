@@ -12,13 +12,7 @@ import { deepEqual } from "./api/json.ts";
 import { kubeTime, type SimClock } from "./clock.ts";
 import { type KubeObject, NODES, PODS, type StoreEvent } from "./contracts.ts";
 import { EventRecorder } from "./kubelet-events.ts";
-import {
-  enforcedLimits,
-  type PodRuntime,
-  podKey,
-  podStatus,
-  runtimeResources,
-} from "./kubelet-pod.ts";
+import { enforcedLimits, type PodRuntime, podKey, podStatus, runtimeResources } from "./kubelet-pod.ts";
 import { advanceContainer, currentUsage, newContainer, restartContainer } from "./kubelet-runtime.ts";
 import { readTkeStatus, type TkeResizeStatus, writeTkeStatus } from "./pods-tke.ts";
 import type { MemoryStore } from "./store.ts";
@@ -39,7 +33,13 @@ export interface KubeletOptions {
   loadTrace?: TraceLoader;
 }
 
-export type RetryTrigger = "pod_resized" | "pod_updated" | "pods_added" | "pods_removed" | "pod_terminated" | "periodic_retry";
+export type RetryTrigger =
+  | "pod_resized"
+  | "pod_updated"
+  | "pods_added"
+  | "pods_removed"
+  | "pod_terminated"
+  | "periodic_retry";
 
 interface PodSpecShape {
   nodeName?: string;
@@ -66,10 +66,18 @@ function sameResources(a: Map<string, ResourceRequirements>, b: Map<string, Reso
 }
 
 /** Whether a resize raises the pod's total cpu or memory requests (such resizes retry after the others). */
-function requestsIncrease(desired: Map<string, ResourceRequirements>, allocated: Map<string, ResourceRequirements>) {
+function requestsIncrease(
+  desired: Map<string, ResourceRequirements>,
+  allocated: Map<string, ResourceRequirements>,
+) {
   const total = (m: Map<string, ResourceRequirements>, r: "cpu" | "memory") =>
-    [...m.values()].reduce((sum, res) => sum + (res.requests?.[r] ? parseResource(r, res.requests[r]) : 0), 0);
-  return total(desired, "cpu") > total(allocated, "cpu") || total(desired, "memory") > total(allocated, "memory");
+    [...m.values()].reduce(
+      (sum, res) => sum + (res.requests?.[r] ? parseResource(r, res.requests[r]) : 0),
+      0,
+    );
+  return (
+    total(desired, "cpu") > total(allocated, "cpu") || total(desired, "memory") > total(allocated, "memory")
+  );
 }
 
 export class Kubelets {
@@ -162,7 +170,8 @@ export class Kubelets {
     }
     this.markDirty(object);
     if (type === "ADDED") this.retryDeferredSoon("pods_added");
-    else if (old && old.metadata.generation !== object.metadata.generation) this.retryDeferredSoon("pod_updated");
+    else if (old && old.metadata.generation !== object.metadata.generation)
+      this.retryDeferredSoon("pod_updated");
   }
 
   private markDirty(pod: KubeObject): void {
@@ -199,7 +208,8 @@ export class Kubelets {
     const conditions = (status.conditions as { type: string }[] | undefined) ?? [];
     if (conditions.some((c) => c.type === "Ready")) return;
     const now = kubeTime(this.opts.clock.now());
-    const version = this.opts.flavor.kind === "upstream" ? `v${this.opts.flavor.version}.0` : "v1.20.6-tke.24";
+    const version =
+      this.opts.flavor.kind === "upstream" ? `v${this.opts.flavor.version}.0` : "v1.20.6-tke.24";
     const next = structuredClone(node);
     next.status = {
       ...status,
@@ -237,7 +247,10 @@ export class Kubelets {
   private sync(key: string): void {
     const [namespace, name] = key.split("/") as [string, string];
     const pod = this.opts.store.get(PODS, namespace, name);
-    if (!pod) return this.forget(key);
+    if (!pod) {
+      this.forget(key);
+      return;
+    }
     const nodeName = specOf(pod).nodeName;
     const node = nodeName ? this.node(nodeName) : undefined;
     if (!nodeName || !node) return;
@@ -273,7 +286,9 @@ export class Kubelets {
       // As the kubelet sees them: spec = checkpointed allocation, status = what is actuated.
       out.push({
         metadata: { name: other.name, namespace: other.namespace, uid: other.uid },
-        spec: { containers: other.containers.map((c) => ({ name: c.name, resources: other.allocated.get(c.name) })) },
+        spec: {
+          containers: other.containers.map((c) => ({ name: c.name, resources: other.allocated.get(c.name) })),
+        },
         status: {
           phase: "Running",
           containerStatuses: other.containers.map((c) => ({
@@ -297,7 +312,12 @@ export class Kubelets {
     let usage = new Map<string, typeof IDLE_USAGE>();
     if (annotation !== undefined) {
       try {
-        usage = parseUsageAnnotation(annotation, ref, spec.containers.map((c) => c.name), this.opts.loadTrace);
+        usage = parseUsageAnnotation(
+          annotation,
+          ref,
+          spec.containers.map((c) => c.name),
+          this.opts.loadTrace,
+        );
       } catch {
         usage = new Map();
       }
@@ -316,7 +336,11 @@ export class Kubelets {
       actuated: new Map(resources),
       observedGeneration: pod.metadata.generation ?? 1,
     };
-    const decision = kubeletResizeDecision(pod as unknown as PodLike, node as unknown as NodeLike, this.othersOnNode(runtime));
+    const decision = kubeletResizeDecision(
+      pod as unknown as PodLike,
+      node as unknown as NodeLike,
+      this.othersOnNode(runtime),
+    );
     if (decision.outcome !== "Allocate") {
       const resource = /: (cpu|memory),/.exec(decision.message)?.[1] ?? "cpu";
       runtime.phase = "Failed";
@@ -337,7 +361,10 @@ export class Kubelets {
   }
 
   private resizeSummary(pod: KubeObject, extra: Record<string, unknown>): string {
-    const containers = specOf(pod).containers.map((c) => ({ name: c.name, resources: runtimeResources(c.resources) }));
+    const containers = specOf(pod).containers.map((c) => ({
+      name: c.name,
+      resources: runtimeResources(c.resources),
+    }));
     return JSON.stringify({ containers, generation: pod.metadata.generation ?? 1, ...extra });
   }
 
@@ -427,14 +454,23 @@ export class Kubelets {
       const changed = (r: "cpu" | "memory") =>
         target.requests?.[r] !== current.requests?.[r] || target.limits?.[r] !== current.limits?.[r];
       runtime.actuated.set(container.name, target);
-      if ((changed("cpu") && policy("cpu") === "RestartContainer") || (changed("memory") && policy("memory") === "RestartContainer"))
+      if (
+        (changed("cpu") && policy("cpu") === "RestartContainer") ||
+        (changed("memory") && policy("memory") === "RestartContainer")
+      )
         restartContainer(container, now, "Completed", 0);
     }
     if (refused.length > 0) {
       const error = `cannot decrease memory limits: ${refused.length === 1 ? refused[0] : `[${refused.join(", ")}]`}`;
       if (runtime.inProgress && runtime.inProgress.error !== error) {
         runtime.inProgress.error = error;
-        this.events.record(runtime, runtime.nodeName, "Warning", "ResizeError", `Pod resize error: ${this.resizeSummary(pod, { error })}`);
+        this.events.record(
+          runtime,
+          runtime.nodeName,
+          "Warning",
+          "ResizeError",
+          `Pod resize error: ${this.resizeSummary(pod, { error })}`,
+        );
       }
     } else {
       runtime.inProgress = undefined;
@@ -450,7 +486,9 @@ export class Kubelets {
 
   /** Retries every Deferred resize, in the upstream order; one that fails again does not block the rest. */
   retryDeferred(trigger: RetryTrigger): void {
-    const waiting = [...this.pods.values()].filter((p) => p.pending?.reason === "Deferred" && p.phase === "Running");
+    const waiting = [...this.pods.values()].filter(
+      (p) => p.pending?.reason === "Deferred" && p.phase === "Running",
+    );
     if (waiting.length === 0) return;
     const entries = waiting.flatMap((runtime) => {
       const pod = this.opts.store.get(PODS, runtime.namespace, runtime.name);
@@ -478,12 +516,13 @@ export class Kubelets {
     const latest = this.opts.store.get(PODS, runtime.namespace, runtime.name);
     if (!latest || latest.metadata.uid !== runtime.uid) return;
     const node = this.node(runtime.nodeName);
-    const hostIP = ((node?.status as { addresses?: { type: string; address: string }[] })?.addresses ?? []).find(
-      (a) => a.type === "InternalIP",
-    )?.address;
+    const hostIP = (
+      (node?.status as { addresses?: { type: string; address: string }[] })?.addresses ?? []
+    ).find((a) => a.type === "InternalIP")?.address;
     const next = structuredClone(latest);
     next.status = podStatus(runtime, latest, this.opts.flavor, hostIP ?? "10.0.0.1");
-    if (this.opts.flavor.kind === "tke" && runtime.phase === "Running") this.writeTkeAnnotation(next, runtime);
+    if (this.opts.flavor.kind === "tke" && runtime.phase === "Running")
+      this.writeTkeAnnotation(next, runtime);
     if (deepEqual(next.status, latest.status) && deepEqual(next.metadata, latest.metadata)) return;
     this.write(next);
   }

@@ -91,7 +91,10 @@ export class SimMetrics implements MetricsProvider {
           window: this.window(),
           containers: this.usageOf(runtime, now).map((u) => ({
             name: u.name,
-            usage: { cpu: formatNanocores(u.cpuMillis), memory: formatMemoryBytes(Math.round(u.memoryBytes)) },
+            usage: {
+              cpu: formatNanocores(u.cpuMillis),
+              memory: formatMemoryBytes(Math.round(u.memoryBytes)),
+            },
           })),
         };
       });
@@ -138,19 +141,31 @@ export class SimMetrics implements MetricsProvider {
       "counter",
       "Cumulative cpu time consumed in seconds",
     );
-    const periods = family("container_cpu_cfs_periods_total", "counter", "Number of elapsed enforcement period intervals");
+    const periods = family(
+      "container_cpu_cfs_periods_total",
+      "counter",
+      "Number of elapsed enforcement period intervals",
+    );
     const throttled = family(
       "container_cpu_cfs_throttled_periods_total",
       "counter",
       "Number of throttled period intervals",
     );
-    const ooms = family("container_oom_events_total", "counter", "Count of out of memory events observed for the container");
+    const ooms = family(
+      "container_oom_events_total",
+      "counter",
+      "Count of out of memory events observed for the container",
+    );
     const requests = family(
       "kube_pod_container_resource_requests",
       "gauge",
       "The number of requested request resource by a container.",
     );
-    const limits = family("kube_pod_container_resource_limits", "gauge", "The number of requested limit resource by a container.");
+    const limits = family(
+      "kube_pod_container_resource_limits",
+      "gauge",
+      "The number of requested limit resource by a container.",
+    );
     const restarts = family(
       "kube_pod_container_status_restarts_total",
       "counter",
@@ -164,7 +179,10 @@ export class SimMetrics implements MetricsProvider {
     for (const runtime of this.running()) {
       const pod = this.store.getShared(PODS, runtime.namespace, runtime.name);
       const specs = new Map(
-        ((pod?.spec as { containers?: ContainerSpec[] } | undefined)?.containers ?? []).map((c) => [c.name, c]),
+        ((pod?.spec as { containers?: ContainerSpec[] } | undefined)?.containers ?? []).map((c) => [
+          c.name,
+          c,
+        ]),
       );
       for (const container of runtime.containers) {
         const id = { namespace: runtime.namespace, pod: runtime.name, container: container.name };
@@ -194,7 +212,11 @@ export class SimMetrics implements MetricsProvider {
       }
     }
     return [workingSet, cpuSeconds, periods, throttled, ooms, requests, limits, restarts, lastTerminated]
-      .map((f) => [`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`, ...f.lines.map((l) => f.name + l)].join("\n"))
+      .map((f) =>
+        [`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`, ...f.lines.map((l) => f.name + l)].join(
+          "\n",
+        ),
+      )
       .join("\n")
       .concat("\n");
   }

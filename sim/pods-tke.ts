@@ -29,7 +29,10 @@ export function readTkeStatus(pod: KubeObject): TkeStatus | undefined {
 
 export function writeTkeStatus(pod: KubeObject, status: TkeStatus): void {
   const value = JSON.stringify({
-    allocatedResources: status.allocatedResources.map((r) => ({ limits: r.limits ?? {}, requests: r.requests ?? {} })),
+    allocatedResources: status.allocatedResources.map((r) => ({
+      limits: r.limits ?? {},
+      requests: r.requests ?? {},
+    })),
     resizeStatus: status.resizeStatus,
   });
   pod.metadata.annotations = { ...pod.metadata.annotations, [TKE_STATUS_ANNOTATION]: value };

@@ -66,7 +66,9 @@ export function validateResources(resources: ResourceRequirements | undefined, p
         else parsed[kind][name] = q;
       } catch (err) {
         if (!(err instanceof QuantityError)) throw err;
-        causes.push(fieldInvalid(field, text, `quantities must match the regular expression ${QUANTITY_REGEX}`));
+        causes.push(
+          fieldInvalid(field, text, `quantities must match the regular expression ${QUANTITY_REGEX}`),
+        );
       }
     }
   }
@@ -86,7 +88,11 @@ export function validateResources(resources: ResourceRequirements | undefined, p
   return causes;
 }
 
-function validateResizePolicy(container: ContainerSpec, path: string, podRestartPolicy: string): FieldCause[] {
+function validateResizePolicy(
+  container: ContainerSpec,
+  path: string,
+  podRestartPolicy: string,
+): FieldCause[] {
   const causes: FieldCause[] = [];
   const seen = new Set<string>();
   for (const [i, policy] of (container.resizePolicy ?? []).entries()) {
@@ -145,7 +151,12 @@ export function validateUsageAnnotation(pod: KubeObject, loadTrace?: TraceLoader
   if (text === undefined) return [];
   const names = (podSpec(pod).containers ?? []).map((c) => c.name);
   try {
-    parseUsageAnnotation(text, `${pod.metadata.namespace ?? "default"}/${pod.metadata.name}`, names, loadTrace);
+    parseUsageAnnotation(
+      text,
+      `${pod.metadata.namespace ?? "default"}/${pod.metadata.name}`,
+      names,
+      loadTrace,
+    );
     return [];
   } catch (err) {
     const detail = err instanceof UsageError || err instanceof Error ? err.message : String(err);

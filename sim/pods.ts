@@ -17,6 +17,7 @@ import {
   type WriteContext,
 } from "./contracts.ts";
 import { forbidden, invalid } from "./errors.ts";
+import { readTkeStatus, TKE_STATUS_ANNOTATION, writeTkeStatus } from "./pods-tke.ts";
 import {
   defaultPod,
   immutablePodSpec,
@@ -26,8 +27,7 @@ import {
   validatePodSpec,
   validateUsageAnnotation,
 } from "./pods-validation.ts";
-import { readTkeStatus, TKE_STATUS_ANNOTATION, writeTkeStatus } from "./pods-tke.ts";
-import { USAGE_ANNOTATION, type TraceLoader } from "./usage.ts";
+import { type TraceLoader, USAGE_ANNOTATION } from "./usage.ts";
 
 export interface PodStrategyOptions {
   flavor: Flavor;
@@ -106,18 +106,27 @@ export function podStrategy(opts: PodStrategyOptions): ResourceStrategy {
     const name = old.metadata.name;
     next.status = structuredClone(old.status);
     const resourcesMutable = flavor.kind === "tke";
-    if (!deepEqual(immutablePodSpec(podSpec(next), resourcesMutable), immutablePodSpec(podSpec(old), resourcesMutable)))
+    if (
+      !deepEqual(
+        immutablePodSpec(podSpec(next), resourcesMutable),
+        immutablePodSpec(podSpec(old), resourcesMutable),
+      )
+    )
       throwInvalid(name, [podUpdateForbidden()]);
     if (next.metadata.annotations?.[USAGE_ANNOTATION] !== old.metadata.annotations?.[USAGE_ANNOTATION])
       throwInvalid(name, validateUsageAnnotation(next, opts.loadTrace));
     if (flavor.kind === "tke" && !deepEqual(resourcesOf(next), resourcesOf(old))) {
       validateResize(next, old);
       const status = readTkeStatus(old);
-      writeTkeStatus(next, { allocatedResources: status?.allocatedResources ?? [], resizeStatus: "Proposed" });
+      writeTkeStatus(next, {
+        allocatedResources: status?.allocatedResources ?? [],
+        resizeStatus: "Proposed",
+      });
     } else if (flavor.kind === "tke") {
       // The kubelet owns the status annotation; a client write cannot rewind it.
       const kept = old.metadata.annotations?.[TKE_STATUS_ANNOTATION];
-      if (kept !== undefined) (next.metadata.annotations ??= {})[TKE_STATUS_ANNOTATION] = kept;
+      if (kept !== undefined)
+        next.metadata.annotations = { ...next.metadata.annotations, [TKE_STATUS_ANNOTATION]: kept };
     }
     return next;
   };

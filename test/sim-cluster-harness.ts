@@ -1,0 +1,166 @@
+// An in-process simulated cluster without HTTP: store + pod strategy + kubelets on a ManualClock, so kubelet
+// behaviour (admission, deferred retries, OOM, actuation) can be stepped deterministically.
+import type { Flavor } from "../resize/flavor.ts";
+import { ManualClock } from "../sim/clock.ts";
+import { EVENTS, type KubeObject, NODES, PODS, type WriteContext } from "../sim/contracts.ts";
+import { type KubeletOptions, Kubelets } from "../sim/kubelet.ts";
+import { podStrategy } from "../sim/pods.ts";
+import { MemoryStore } from "../sim/store.ts";
+
+export interface PodSketch {
+  name: string;
+  namespace?: string;
+  node?: string;
+  priority?: number;
+  usage?: Record<string, { cpu?: string; memory?: string }>;
+  containers: {
+    name: string;
+    requests?: Record<string, string>;
+    limits?: Record<string, string>;
+    resizePolicy?: { resourceName: string; restartPolicy: string }[];
+  }[];
+}
+
+export function podObject(p: PodSketch): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: p.name,
+      namespace: p.namespace ?? "default",
+      ...(p.usage ? { annotations: { "sim.inplace.dev/usage": JSON.stringify(p.usage) } } : {}),
+    },
+    spec: {
+      ...(p.node === undefined ? { nodeName: "node-1" } : p.node ? { nodeName: p.node } : {}),
+      ...(p.priority !== undefined ? { priority: p.priority } : {}),
+      containers: p.containers.map((c) => ({
+        name: c.name,
+        image: "registry.example/app:1",
+        resources: {
+          ...(c.requests ? { requests: c.requests } : {}),
+          ...(c.limits ? { limits: c.limits } : {}),
+        },
+        ...(c.resizePolicy ? { resizePolicy: c.resizePolicy } : {}),
+      })),
+    },
+  };
+}
+
+export function nodeObject(name: string, cpu: string, memory: string): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name, labels: { "kubernetes.io/os": "linux", "kubernetes.io/hostname": name } },
+    status: { capacity: { cpu, memory, pods: "110" }, allocatable: { cpu, memory, pods: "110" } },
+  };
+}
+
+const ctx = (verb: WriteContext["verb"], subresource?: string): WriteContext => ({
+  verb,
+  ...(subresource ? { subresource } : {}),
+  dryRun: false,
+  now: new Date().toISOString(),
+});
+
+export function simHarness(flavor: Flavor, options: Partial<KubeletOptions> = {}) {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const store = new MemoryStore({ now: () => new Date(clock.now()) });
+  const strategy = podStrategy({ flavor, store });
+  const kubelets = new Kubelets({
+    store,
+    clock,
+    flavor,
+    actuationDelayMs: 2000,
+    deferredRetry: { firstMs: 30_000, everyMs: 180_000 },
+    ...options,
+  });
+  kubelets.start();
+  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const pod = (name: string, namespace = "default") => {
+    const found = store.get(PODS, namespace, name);
+    if (!found) throw new Error(`pod ${namespace}/${name} not found`);
+    return found as KubeObject & { status: PodStatusView; spec: { containers: { resources: unknown }[] } };
+  };
+  return {
+    clock,
+    store,
+    strategy,
+    kubelets,
+    settle,
+    pod,
+    async node(name: string, cpu: string, memory: string) {
+      store.create(NODES, nodeObject(name, cpu, memory));
+      await settle();
+    },
+    async create(p: PodSketch) {
+      const obj = podObject(p);
+      store.create(PODS, strategy.prepareForCreate!(obj, ctx("create")));
+      await settle();
+    },
+    /** A write through the resize subresource (upstream) or the pod itself (tke), as a PATCH would do. */
+    async resize(
+      name: string,
+      containers: Record<string, { requests?: Record<string, string>; limits?: Record<string, string> }>,
+    ) {
+      const old = store.get(PODS, "default", name)!;
+      const next = structuredClone(old);
+      for (const c of (next.spec as { containers: { name: string; resources?: Record<string, unknown> }[] })
+        .containers) {
+        const change = containers[c.name];
+        if (change) c.resources = { ...c.resources, ...change };
+      }
+      const sub = flavor.kind === "upstream" ? "resize" : undefined;
+      store.update(PODS, strategy.prepareForUpdate!(next, old, ctx("patch", sub)));
+      await settle();
+    },
+    async remove(name: string) {
+      store.delete(PODS, "default", name);
+      await settle();
+    },
+    async advance(ms: number, stepMs = 1000) {
+      for (let t = 0; t < ms; t += stepMs) {
+        clock.advance(Math.min(stepMs, ms - t));
+        await settle();
+      }
+    },
+    condition(name: string, type: string) {
+      return pod(name).status.conditions?.find((c) => c.type === type);
+    },
+    events(name: string) {
+      return store
+        .list(EVENTS, "default")
+        .filter((e) => (e.involvedObject as { name: string }).name === name)
+        .map((e) => ({
+          reason: e.reason as string,
+          type: e.type as string,
+          message: e.message as string,
+          count: e.count as number,
+        }));
+    },
+    close() {
+      kubelets.stop();
+      clock.stop();
+    },
+  };
+}
+
+export interface PodStatusView {
+  phase?: string;
+  observedGeneration?: number;
+  reason?: string;
+  message?: string;
+  conditions?: {
+    type: string;
+    status: string;
+    reason?: string;
+    message?: string;
+    observedGeneration?: number;
+  }[];
+  containerStatuses?: {
+    name: string;
+    restartCount: number;
+    allocatedResources?: Record<string, string>;
+    resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+    lastState?: { terminated?: { reason: string; exitCode: number } };
+  }[];
+}
