@@ -39,6 +39,8 @@ export interface ApiServerOptions {
   now?: () => Date;
   /** How often watches that allow bookmarks get one (default 60 s, as the real watch cache). */
   bookmarkIntervalMs?: number;
+  /** When a watch without timeoutSeconds is ended by the server (default 1800 s, kube-apiserver's --min-request-timeout). */
+  watchTimeoutSeconds?: number;
 }
 
 export interface ApiServer {
@@ -246,7 +248,7 @@ export async function startApiServer(
             query,
             ...(table ? { table: { include: parseIncludeObject(query.get("includeObject")), now } } : {}),
             bookmarkIntervalMs,
-            defaultTimeoutSeconds: 1800,
+            defaultTimeoutSeconds: opts.watchTimeoutSeconds ?? 1800,
           },
           filter,
         );

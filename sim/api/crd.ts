@@ -3,6 +3,7 @@
 // enums, bounds, lengths, patterns) with apiextensions' messages, plus unknown-field pruning.
 import type { FieldCause, KubeObject } from "../contracts.ts";
 import {
+  badRequest,
   fieldInvalid,
   fieldNotSupported,
   fieldRequired,
@@ -268,10 +269,14 @@ function validateObject(
   return out;
 }
 
-/** The object pruned of unknown fields, and the paths that were pruned; throws 422 on schema violations. */
+/**
+ * The object pruned of unknown fields, and the paths that were pruned. Throws 400 for unknown fields when
+ * `strict` (decoding comes before validation), then 422 on schema violations.
+ */
 export function validateCustomObject(
   def: ResourceDef,
   obj: KubeObject,
+  strict: boolean,
 ): { object: KubeObject; unknownFields: string[] } {
   const schema = def.custom?.schema;
   if (!schema) return { object: obj, unknownFields: [] };
@@ -289,6 +294,12 @@ export function validateCustomObject(
     (r) => !["apiVersion", "kind", "metadata"].includes(r),
   );
   const pruned = validateObject(bodySchema, rest, "", causes, unknown);
+  if (strict && unknown.length) {
+    const list = unknown.map((f) => `unknown field "${f}"`).join(", ");
+    throw badRequest(
+      `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${list}`,
+    );
+  }
   if (causes.length) throw invalid(def.kind, metadata.name, causes, def.group);
   return { object: { apiVersion, kind, metadata, ...pruned }, unknownFields: unknown };
 }

@@ -206,17 +206,9 @@ export class Rest {
       object = defaultCrd(object, this.nowText());
     }
     if (def.custom) {
-      const checked = validateCustomObject(def, object);
-      if (checked.unknownFields.length) {
-        if (opts.fieldValidation === "Strict") {
-          const list = checked.unknownFields.map((f) => `unknown field "${f}"`).join(", ");
-          throw badRequest(
-            `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${list}`,
-          );
-        }
-        if (opts.fieldValidation === "Warn")
-          warnings.push(...checked.unknownFields.map((f) => `unknown field "${f}"`));
-      }
+      const checked = validateCustomObject(def, object, opts.fieldValidation === "Strict");
+      if (opts.fieldValidation === "Warn")
+        warnings.push(...checked.unknownFields.map((f) => `unknown field "${f}"`));
       object = checked.object;
     }
     return { object, warnings };
@@ -260,6 +252,7 @@ export class Rest {
       stored.metadata.generation = 1;
     } else {
       stored = this.deps.store.create(key, obj);
+      this.afterWrite(def);
     }
     return { code: 201, body: present(def, stored), warnings: admitted.warnings };
   }
