@@ -237,19 +237,24 @@ function applySlots(pod: PodLike, slots: Slot[]): { proposed: PodLike; changes: 
   for (const slot of slots) {
     const container = proposed.spec.containers[slot.index]!;
     const { resource, container: name } = slot;
-    if (slot.newRequest !== undefined && slot.newRequest !== slot.request) {
+    const requestChanged = slot.newRequest !== slot.request;
+    // A limit-only resource requests its limit; moving the limit would silently move the request too,
+    // so the request is written out (as the API server's defaulting would have) to keep it where planned.
+    const implicitRequestMoves = !slot.requestExplicit && slot.newLimit !== slot.limit;
+    if (slot.newRequest !== undefined && (requestChanged || implicitRequestMoves)) {
       container.resources ??= {};
       container.resources.requests = {
         ...container.resources.requests,
         [resource]: fmt(resource, slot.newRequest),
       };
-      changes.push({
-        container: name,
-        resource,
-        kind: "requests",
-        ...(slot.requestExplicit ? { from: slot.request } : {}),
-        to: slot.newRequest,
-      });
+      if (requestChanged)
+        changes.push({
+          container: name,
+          resource,
+          kind: "requests",
+          ...(slot.requestExplicit ? { from: slot.request } : {}),
+          to: slot.newRequest,
+        });
     }
     if (slot.newLimit !== undefined && slot.newLimit !== slot.limit) {
       container.resources ??= {};
