@@ -3,6 +3,7 @@
 // actuates them after a delay, retries Deferred resizes in the upstream order, replays workload usage (OOM
 // kills, CPU throttling) and writes pod status and events straight to the store, as a kubelet writes /status.
 
+import { chargedRequests, nodeAllocatable, podRequests } from "../resize/capacity.ts";
 import { type Flavor, minorOf } from "../resize/flavor.ts";
 import { kubeletResizeDecision } from "../resize/kubelet-decision.ts";
 import { qosClass } from "../resize/qos.ts";
@@ -78,6 +79,27 @@ function requestsIncrease(
   return (
     total(desired, "cpu") > total(allocated, "cpu") || total(desired, "memory") > total(allocated, "memory")
   );
+}
+
+/** The kubelet's resource fit predicate for a new pod: its requests next to what the others are charged. */
+function admissionShortage(pod: PodLike, node: NodeLike, others: PodLike[]) {
+  const requested = podRequests(pod);
+  const allocatable = nodeAllocatable(node);
+  const used = others.reduce(
+    (sum, p) => {
+      const charged = chargedRequests(p);
+      return { cpu: sum.cpu + charged.cpu, memory: sum.memory + charged.memory };
+    },
+    { cpu: 0, memory: 0 },
+  );
+  for (const resource of ["cpu", "memory"] as const) {
+    if (requested[resource] > 0 && requested[resource] > allocatable[resource] - used[resource])
+      return {
+        resource,
+        message: `Node didn't have enough resource: ${resource}, requested: ${requested[resource]}, used: ${used[resource]}, capacity: ${allocatable[resource]}`,
+      };
+  }
+  return undefined;
 }
 
 export class Kubelets {
@@ -336,16 +358,24 @@ export class Kubelets {
       actuated: new Map(resources),
       observedGeneration: pod.metadata.generation ?? 1,
     };
-    const decision = kubeletResizeDecision(
+    const shortage = admissionShortage(
       pod as unknown as PodLike,
       node as unknown as NodeLike,
       this.othersOnNode(runtime),
     );
-    if (decision.outcome !== "Allocate") {
-      const resource = /: (cpu|memory),/.exec(decision.message)?.[1] ?? "cpu";
+    if (shortage) {
       runtime.phase = "Failed";
-      runtime.failure = { reason: `OutOf${resource}`, message: `Pod was rejected: ${decision.message}` };
-      this.events.record(runtime, node.metadata.name, "Warning", `OutOf${resource}`, runtime.failure.message);
+      runtime.failure = {
+        reason: `OutOf${shortage.resource}`,
+        message: `Pod was rejected: ${shortage.message}`,
+      };
+      this.events.record(
+        runtime,
+        node.metadata.name,
+        "Warning",
+        runtime.failure.reason,
+        runtime.failure.message,
+      );
       return runtime;
     }
     for (const c of spec.containers) {

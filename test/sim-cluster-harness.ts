@@ -3,6 +3,7 @@
 import type { Flavor } from "../resize/flavor.ts";
 import { ManualClock } from "../sim/clock.ts";
 import { EVENTS, type KubeObject, NODES, PODS, type WriteContext } from "../sim/contracts.ts";
+import { ApiError } from "../sim/errors.ts";
 import { type KubeletOptions, Kubelets } from "../sim/kubelet.ts";
 import { podStrategy } from "../sim/pods.ts";
 import { MemoryStore } from "../sim/store.ts";
@@ -113,6 +114,25 @@ export function simHarness(flavor: Flavor, options: Partial<KubeletOptions> = {}
       store.update(PODS, strategy.prepareForUpdate!(next, old, ctx("patch", sub)));
       await settle();
     },
+    /** Creates an object as the API would; returns the HTTP code and Status message it would answer. */
+    async createRaw(obj: KubeObject): Promise<Outcome> {
+      const outcome = attempt(() =>
+        store.create(PODS, strategy.prepareForCreate!(structuredClone(obj), ctx("create"))),
+      );
+      await settle();
+      return outcome;
+    },
+    /** Changes a pod through `subresource` ("resize", "status") or the pod itself; returns code and message. */
+    async update(name: string, mutate: (pod: KubeObject) => void, subresource?: string): Promise<Outcome> {
+      const old = store.get(PODS, "default", name)!;
+      const next = structuredClone(old);
+      mutate(next);
+      const outcome = attempt(() =>
+        store.update(PODS, strategy.prepareForUpdate!(next, old, ctx("patch", subresource))),
+      );
+      await settle();
+      return outcome;
+    },
     async remove(name: string) {
       store.delete(PODS, "default", name);
       await settle();
@@ -142,6 +162,21 @@ export function simHarness(flavor: Flavor, options: Partial<KubeletOptions> = {}
       clock.stop();
     },
   };
+}
+
+export interface Outcome {
+  code: number;
+  message?: string;
+}
+
+function attempt(write: () => void): Outcome {
+  try {
+    write();
+    return { code: 200 };
+  } catch (err) {
+    if (err instanceof ApiError) return { code: err.code, message: err.message };
+    throw err;
+  }
 }
 
 export interface PodStatusView {

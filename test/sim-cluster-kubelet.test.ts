@@ -42,7 +42,8 @@ describe("simulated kubelet: running pods", () => {
     expect(c.pod("huge").status).toMatchObject({
       phase: "Failed",
       reason: "OutOfcpu",
-      message: "Pod was rejected: Node didn't have enough capacity: cpu, requested: 8000, capacity: 4000",
+      message:
+        "Pod was rejected: Node didn't have enough resource: cpu, requested: 8000, used: 0, capacity: 4000",
     });
   });
 });
