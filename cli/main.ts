@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { register as registerReplay } from "./replay.ts";
+import { register as registerRun } from "./run.ts";
 
 const program = new Command()
   .name("inplace-autoscaler")
@@ -14,5 +15,6 @@ program
   });
 
 registerReplay(program);
+registerRun(program);
 
 await program.parseAsync(process.argv);

@@ -12,6 +12,9 @@ export interface ObjectMeta {
 export interface InformerOptions {
   /** Label selector for list and watch. */
   labelSelector?: string;
+  /** Filled into list items, which the API returns without kind/apiVersion. */
+  kind?: string;
+  apiVersion?: string;
   /** Called after the cache applied a change (and for every object of a re-list). */
   onChange?: (type: "ADDED" | "MODIFIED" | "DELETED") => void;
   log: Logger;
@@ -78,7 +81,9 @@ export class Informer<T extends ObjectMeta> {
       },
     );
     this.cache.clear();
-    for (const item of list.items ?? []) this.cache.set(keyOf(item), item);
+    const { kind, apiVersion } = this.opts;
+    for (const item of list.items ?? [])
+      this.cache.set(keyOf(item), kind ? ({ kind, apiVersion, ...item } as T) : item);
     this.resourceVersion = list.metadata?.resourceVersion ?? "";
     this.opts.onChange?.("ADDED");
   }

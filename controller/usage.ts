@@ -117,6 +117,14 @@ export class UsageView {
     return this.collector.keyOf({ namespace, pod, container });
   }
 
+  /** Time of the newest sample in the history of `key` (ms since epoch). */
+  dataUntil(key: WorkloadKey): number | undefined {
+    const now = this.opts.now();
+    const quality = this.history.quality(key, now / 1000);
+    if (!quality || !Number.isFinite(quality.newestSampleAge)) return undefined;
+    return now - quality.newestSampleAge * 1000;
+  }
+
   /** The working set the trend expects at the end of the horizon, when it crosses `limitBytes` within it. */
   forecastPeak(key: WorkloadKey, limitBytes: number, horizonMs: number): number | undefined {
     const now = this.opts.now() / 1000;
