@@ -75,7 +75,11 @@ export function readyCondition(
     type: "Ready",
     status,
     reason: result.ok ? "Valid" : "InvalidSpec",
-    message: result.ok ? "the policy is valid and acts on the pods it selects" : result.message,
+    message: result.ok
+      ? result.policy.spec.mode === "Apply"
+        ? "valid: resizes the pods it selects"
+        : "valid: DryRun, records what it would do and changes nothing"
+      : result.message,
     lastTransitionTime:
       before && before.status === status
         ? before.lastTransitionTime

@@ -23,7 +23,7 @@ describe("Ready condition", () => {
       type: "Ready",
       status: "True",
       reason: "Valid",
-      message: expect.any(String),
+      message: "valid: DryRun, records what it would do and changes nothing",
       lastTransitionTime: "2026-11-29T10:00:00Z",
       observedGeneration: 3,
     });
