@@ -87,6 +87,8 @@ interface DriverError {
   error?: string;
   httpStatus?: number;
   code?: string;
+  /** Prometheus' own error body, for HTTP errors. */
+  prometheus?: { errorType?: string; error?: string };
 }
 
 const DAY = 86_400;
@@ -95,8 +97,8 @@ function describe(failure: unknown): { reason: string; retryable: boolean } {
   if (failure instanceof Error) return { reason: failure.message, retryable: true };
   const err = (typeof failure === "object" && failure !== null ? failure : {}) as DriverError;
   const status = err.httpStatus;
-  const kind = err.errorType ?? "error";
-  const detail = err.error ?? String(failure);
+  const kind = err.prometheus?.errorType ?? err.errorType ?? "error";
+  const detail = err.prometheus?.error ?? err.error ?? String(failure);
   const reason = status !== undefined ? `HTTP ${status} ${kind}: ${detail}` : `${kind}: ${detail}`;
   const retryable =
     status === undefined ? kind !== "client_error" : status === 429 || status === 503 || status >= 500;
