@@ -2,8 +2,9 @@
 
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { podRequests } from "../resize/capacity.ts";
+import { nodeHeadroom, podRequests } from "../resize/capacity.ts";
 import type { Flavor } from "../resize/flavor.ts";
+import { kubeletResizeDecision } from "../resize/kubelet-decision.ts";
 import { type DesiredResources, planResize, resizePatch } from "../resize/planner.ts";
 import { qosClass } from "../resize/qos.ts";
 import { MEBIBYTE, parseResource } from "../resize/quantity.ts";
@@ -19,7 +20,15 @@ const FLAVORS: Flavor[] = [
   { kind: "tke" },
 ];
 const RUNS_PER_FLAVOR = 1200;
-const tally = { cases: 0, plans: 0, skips: 0, qosCases: 0, skipReasons: new Map<string, number>() };
+const tally = {
+  cases: 0,
+  plans: 0,
+  skips: 0,
+  qosCases: 0,
+  kubeletCases: 0,
+  kubeletChecked: 0,
+  skipReasons: new Map<string, number>(),
+};
 
 const cpuText = fc.oneof(
   fc.integer({ min: 1, max: 4000 }).map((m) => `${m}m`),
@@ -194,7 +203,7 @@ function checkPlan(
 describe("planner properties", () => {
   afterAll(() => {
     console.log(
-      `resize planner property cases: ${tally.cases} (${tally.plans} plans, ${tally.skips} skips) across ${FLAVORS.length} flavor/versions; QoS-rule cases: ${tally.qosCases}; skips by reason: ${JSON.stringify(Object.fromEntries(tally.skipReasons))}`,
+      `resize planner property cases: ${tally.cases} (${tally.plans} plans, ${tally.skips} skips) across ${FLAVORS.length} flavor/versions; QoS-rule cases: ${tally.qosCases}; kubelet-agreement cases: ${tally.kubeletCases} (${tally.kubeletChecked} with a plan on a fitting node); skips by reason: ${JSON.stringify(Object.fromEntries(tally.skipReasons))}`,
     );
   });
 
@@ -230,6 +239,32 @@ describe("planner properties", () => {
           changed && !messages.some((m) => m.includes("regular expression")),
         );
       }),
+      { numRuns: 1000 },
+    );
+  });
+  it("the kubelet allocates every plan made with the headroom of its node (planner and kubelet agree)", () => {
+    fc.assert(
+      fc.property(
+        podArb,
+        fc.array(podArb, { maxLength: 3 }),
+        desireArb,
+        fc.integer({ min: 1_000, max: 48_000 }),
+        fc.integer({ min: 1_024, max: 98_304 }),
+        (pod, others, desire, cpu, memoryMi) => {
+          tally.kubeletCases++;
+          const neighbours = others.map((p, i) => ({
+            ...p,
+            metadata: { ...p.metadata, name: `n${i}`, uid: `n${i}` },
+          }));
+          const node = makeNode({ cpu: `${cpu}m`, memory: `${memoryMi}Mi` });
+          const headroom = nodeHeadroom(node, neighbours);
+          const plan = planResize(pod, headroom, { kind: "upstream", version: "1.35" }, desire);
+          const before = kubeletResizeDecision(pod, node, neighbours);
+          if (plan.kind !== "resize" || before.outcome !== "Allocate") return;
+          tally.kubeletChecked++;
+          expect(kubeletResizeDecision(plan.proposed, node, neighbours)).toEqual({ outcome: "Allocate" });
+        },
+      ),
       { numRuns: 1000 },
     );
   });
