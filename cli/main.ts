@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { register as registerReplay } from "./replay.ts";
 import { register as registerRun } from "./run.ts";
+import { register as registerSim } from "./sim.ts";
 
 const program = new Command()
   .name("inplace-autoscaler")
@@ -16,5 +17,6 @@ program
 
 registerReplay(program);
 registerRun(program);
+registerSim(program);
 
 await program.parseAsync(process.argv);
