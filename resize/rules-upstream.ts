@@ -2,7 +2,7 @@
 // plus the 1.36 PodResizeValidator admission plugin. Messages are upstream's, word for word
 // (reference inplace-resize-semantics.md §1, §2A, §2C).
 
-import { nodeAllocatable, podRequests } from "./capacity.ts";
+import { isSidecar, nodeAllocatable, podRequests } from "./capacity.ts";
 import { type KubeVersion, minorOf } from "./flavor.ts";
 import { MIRROR_POD_ANNOTATION, NODE_OS_LABEL } from "./kubelet-decision.ts";
 import { qosClass, recordedQosClass } from "./qos.ts";
@@ -14,10 +14,6 @@ import { admissionForbidden, forbidden, invalid, type Violation } from "./violat
 /** The decoder's complaint about a malformed quantity (apimachinery resource.ErrFormatWrong). */
 const QUANTITY_FORMAT =
   "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
-
-function isSidecar(container: ContainerSpec): boolean {
-  return container.restartPolicy === "Always";
-}
 
 function canonical(resource: string, text: string): string {
   return formatResource(resource, parseResource(resource, text));

@@ -41,7 +41,10 @@ const memoryText = fc.oneof(
 );
 
 /** Presence of request/limit for one resource; request ≤ limit, sometimes equal. */
-function resourceArb(text: fc.Arbitrary<string>, resource: "cpu" | "memory") {
+function resourceArb(
+  text: fc.Arbitrary<string>,
+  resource: "cpu" | "memory",
+): fc.Arbitrary<{ request?: string; limit?: string }> {
   return fc.oneof(
     fc.constant({}),
     text.map((t) => ({ request: t })),
