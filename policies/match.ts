@@ -91,6 +91,7 @@ function globMatches(glob: string, name: string): boolean {
       .replace(/\*/g, ".*")
       .replace(/\?/g, ".");
     re = new RegExp(`^${body}$`);
+    if (globCache.size >= 1000) globCache.clear();
     globCache.set(glob, re);
   }
   return re.test(name);
@@ -129,10 +130,34 @@ interface LocalTime {
   weekday: number;
 }
 
+// Policies are few and their schedules change rarely; parsing once per distinct expression is enough.
+const parsedSchedules = new Map<string, ReturnType<typeof cron.parse>>();
 const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
+/** The last minute read per time zone: one reconcile pass asks about the same moment for every pod. */
+const lastReading = new Map<string, { minute: number; time: LocalTime }>();
+
 function localTime(date: Date, timeZone: string): LocalTime {
+  if (timeZone === "UTC") {
+    return {
+      year: date.getUTCFullYear(),
+      month: date.getUTCMonth() + 1,
+      day: date.getUTCDate(),
+      hour: date.getUTCHours(),
+      minute: date.getUTCMinutes(),
+      weekday: date.getUTCDay(),
+    };
+  }
+  const minute = Math.floor(date.getTime() / 60_000);
+  const cached = lastReading.get(timeZone);
+  if (cached?.minute === minute) return cached.time;
+  const time = readZone(date, timeZone);
+  lastReading.set(timeZone, { minute, time });
+  return time;
+}
+
+function readZone(date: Date, timeZone: string): LocalTime {
   let format = formatters.get(timeZone);
   if (!format) {
     format = new Intl.DateTimeFormat("en-US", {
@@ -202,7 +227,12 @@ function dayOfWeekMatches(token: number | string, t: LocalTime): boolean {
  * as node-cron evaluates them.
  */
 export function cronMatches(expression: string, date: Date, timeZone = "UTC"): boolean {
-  const fields = cron.parse(expression);
+  let fields = parsedSchedules.get(expression);
+  if (!fields) {
+    fields = cron.parse(expression);
+    if (parsedSchedules.size >= 1000) parsedSchedules.clear(); // bounded: policies are few
+    parsedSchedules.set(expression, fields);
+  }
   const t = localTime(date, timeZone);
   return (
     fields.minute.includes(t.minute) &&

@@ -199,9 +199,15 @@ const duration = z.string().transform((text, ctx) => {
   return ms;
 });
 
+const validSchedules = new Set<string>();
 const cronExpression = z.string().superRefine((text, ctx) => {
+  if (validSchedules.has(text)) return;
   const detail = cron.validateDetailed(text);
-  if (detail.valid) return;
+  if (detail.valid) {
+    if (validSchedules.size >= 1000) validSchedules.clear(); // bounded: policies are few
+    validSchedules.add(text);
+    return;
+  }
   const first = detail.errors[0];
   const why = first
     ? `: ${first.field} ${first.value !== undefined ? `"${first.value}" ` : ""}is invalid`
@@ -212,9 +218,12 @@ const cronExpression = z.string().superRefine((text, ctx) => {
   });
 });
 
+const knownTimeZones = new Set(["UTC"]);
 const timeZone = z.string().superRefine((text, ctx) => {
+  if (knownTimeZones.has(text)) return;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: text });
+    knownTimeZones.add(text);
   } catch {
     ctx.addIssue({
       code: "custom",
