@@ -32,13 +32,13 @@ export function kubeletResizeDecision(
 
   const requested = podRequests(desired);
   const allocatable = nodeAllocatable(node);
-  for (const resource of RESIZABLE) {
-    if (requested[resource] > allocatable[resource])
-      return {
-        outcome: "Infeasible",
-        message: `Node didn't have enough capacity: ${resource}, requested: ${requested[resource]}, capacity: ${allocatable[resource]}`,
-      };
-  }
+  // Upstream names memory when both resources are short (allocation manager canResizePod).
+  const short = (["memory", "cpu"] as const).find((r) => requested[r] > allocatable[r]);
+  if (short !== undefined)
+    return {
+      outcome: "Infeasible",
+      message: `Node didn't have enough capacity: ${short}, requested: ${requested[short]}, capacity: ${allocatable[short]}`,
+    };
 
   const used = otherPods
     .filter((p) => isActive(p) && !samePod(p, desired))

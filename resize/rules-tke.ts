@@ -16,6 +16,7 @@
 import { qosClass, recordedQosClass } from "./qos.ts";
 import { formatResource, parseResource, QuantityError } from "./quantity.ts";
 import type { ContainerSpec, PodLike, QosClass } from "./types.ts";
+import { RESIZABLE } from "./types.ts";
 import { forbidden, invalid, type Violation } from "./violations.ts";
 
 export const TKE_CPU_REQUEST_FLOOR_MILLIS = 100;
@@ -41,8 +42,6 @@ export const TKE_MESSAGES = {
     `in-place resize may not change the pod's QoS class (it would change from ${from} to ${to})`,
   invalidQuantity: "not a valid quantity",
 } as const;
-
-const RESIZABLE = ["cpu", "memory"] as const;
 
 function resourcesJson(c: ContainerSpec): string {
   return JSON.stringify([c.resources?.requests ?? {}, c.resources?.limits ?? {}]);

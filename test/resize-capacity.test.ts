@@ -93,6 +93,17 @@ describe("kubeletResizeDecision", () => {
     });
   });
 
+  it("names memory when both resources exceed allocatable, as upstream does", () => {
+    const next = withResources(makePod([app]), 0, {
+      requests: { cpu: "3", memory: "5Gi" },
+      limits: { cpu: "3", memory: "5Gi" },
+    });
+    expect(kubeletResizeDecision(next, node, [])).toEqual({
+      outcome: "Infeasible",
+      message: `Node didn't have enough capacity: memory, requested: ${5120 * MEBIBYTE}, capacity: ${4096 * MEBIBYTE}`,
+    });
+  });
+
   it("is Deferred when it does not fit next to the others (upstream predicate message)", () => {
     const next = withResources(makePod([app]), 0, {
       requests: { cpu: "500m", memory: "3500Mi" },
