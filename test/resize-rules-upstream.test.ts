@@ -283,3 +283,19 @@ describe("1.36 PodResizeValidator admission", () => {
     ).toEqual([422]);
   });
 });
+
+describe("API defaulting on a resize", () => {
+  it("a dropped request whose limit remains is defaulted to the limit, not reported as removed", () => {
+    const pod = makePod([
+      { requests: { cpu: "200m", memory: "1Gi" }, limits: { cpu: "300m", memory: "1Gi" } },
+    ]);
+    const next = withResources(pod, 0, {
+      requests: { memory: "1Gi" },
+      limits: { cpu: "300m", memory: "1Gi" },
+    });
+    // cpu request becomes 300m = limit, which makes the pod Guaranteed.
+    expect(resizeViolations(upstream("1.35"), pod, next).map((v) => v.message)).toEqual([
+      'Invalid value: "Burstable": Pod QOS Class may not change as a result of resizing',
+    ]);
+  });
+});
