@@ -18,6 +18,8 @@ export interface PrometheusOptions {
   backfillFiles?: string[];
   /** Lookback delta, e.g. "5m" (Prometheus' default). */
   lookbackDelta?: string;
+  /** Use (and keep) this directory instead of a temporary one, e.g. a benchmark's backfilled TSDB. */
+  dataDir?: string;
 }
 
 export interface RunningPrometheus {
@@ -28,7 +30,7 @@ export interface RunningPrometheus {
   kill(): Promise<void>;
   /** Starts the server again on the same port and data directory. */
   restart(): Promise<void>;
-  /** Stops the server and removes the data directory. */
+  /** Stops the server and removes the data directory (unless it was given as `dataDir`). */
   stop(): Promise<void>;
 }
 
@@ -130,7 +132,8 @@ async function waitReady(url: string, child: ChildProcess, output: () => string)
 }
 
 export async function startPrometheus(opts: PrometheusOptions = {}): Promise<RunningPrometheus> {
-  const dataDir = await mkdtemp(join(tmpdir(), "prom-test-"));
+  const keepData = opts.dataDir !== undefined;
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), "prom-test-")));
   let child: ChildProcess | undefined;
   try {
     const files: string[] = [...(opts.backfillFiles ?? [])];
@@ -205,12 +208,12 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Run
       restart: launch,
       async stop() {
         await kill();
-        await rm(dataDir, { recursive: true, force: true });
+        if (!keepData) await rm(dataDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     child?.kill("SIGKILL");
-    await rm(dataDir, { recursive: true, force: true });
+    if (!keepData) await rm(dataDir, { recursive: true, force: true });
     throw error;
   }
 }
