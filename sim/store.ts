@@ -73,6 +73,8 @@ export class MemoryStore implements WatchableStore {
   private readonly now: () => Date;
   private readonly historyLimit: number;
   private readonly tables = new Map<string, Map<string, KubeObject>>();
+  /** Per table, its keys in namespace/name order; dropped when a key is added or removed. */
+  private readonly sortedKeys = new Map<string, string[]>();
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private readonly history: RecordedEvent[] = [];
   /** Index of the oldest retained entry in `history` (entries before it are dropped in batches). */
@@ -107,14 +109,28 @@ export class MemoryStore implements WatchableStore {
    */
   listShared(key: ResourceKey, namespace?: string): readonly KubeObject[] {
     const table = this.table(key);
+    const keys = this.keysInOrder(key, table);
     const out: KubeObject[] = [];
+    let from = 0;
+    let to = keys.length;
     if (namespace) {
+      // Namespaced keys are "<namespace>/<name>": the namespace's objects are one contiguous run.
       const prefix = `${namespace}/`;
-      for (const [k, obj] of table) if (k.startsWith(prefix)) out.push(obj);
-    } else {
-      out.push(...table.values());
+      from = lowerBound(keys, prefix);
+      to = lowerBound(keys, `${namespace}0`); // "0" sorts right after "/"
     }
-    return out.sort(compareObjects);
+    for (let i = from; i < to; i++) out.push(table.get(keys[i] as string) as KubeObject);
+    return out;
+  }
+
+  private keysInOrder(key: ResourceKey, table: Map<string, KubeObject>): string[] {
+    const sk = storageKey(key);
+    let keys = this.sortedKeys.get(sk);
+    if (!keys) {
+      keys = [...table.keys()].sort(compareKeys);
+      this.sortedKeys.set(sk, keys);
+    }
+    return keys;
   }
 
   /** The stored object itself (frozen), without a copy. */
@@ -138,6 +154,7 @@ export class MemoryStore implements WatchableStore {
     meta.resourceVersion = String(++this.rev);
     deepFreeze(stored);
     table.set(k, stored);
+    this.sortedKeys.delete(storageKey(key));
     this.commit({ type: "ADDED", key, object: stored });
     return structuredClone(stored);
   }
@@ -179,6 +196,7 @@ export class MemoryStore implements WatchableStore {
     ) {
       // The last finalizer is gone from an object being deleted: it leaves storage now.
       table.delete(k);
+      this.sortedKeys.delete(storageKey(key));
       this.commit({ type: "DELETED", key, object: next, old });
       return structuredClone(next);
     }
@@ -193,6 +211,7 @@ export class MemoryStore implements WatchableStore {
     const old = table.get(k);
     if (!old) return undefined;
     table.delete(k);
+    this.sortedKeys.delete(storageKey(key));
     // Watchers see the last state with a new resourceVersion, as etcd's delete revision.
     const gone = structuredClone(old);
     gone.metadata.resourceVersion = String(++this.rev);
@@ -267,9 +286,18 @@ export class MemoryStore implements WatchableStore {
   }
 }
 
-function compareObjects(a: KubeObject, b: KubeObject): number {
-  const an = a.metadata.namespace ?? "";
-  const bn = b.metadata.namespace ?? "";
-  if (an !== bn) return an < bn ? -1 : 1;
-  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+/** Orders "namespace/name" keys by namespace, then name (cluster-scoped keys have no slash). */
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function lowerBound(keys: string[], value: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((keys[mid] as string) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
