@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { register as registerPolicy } from "./policy.ts";
 import { register as registerReplay } from "./replay.ts";
 import { register as registerRun } from "./run.ts";
 import { register as registerSim } from "./sim.ts";
@@ -15,6 +16,7 @@ program
     console.log("0.1.0");
   });
 
+registerPolicy(program);
 registerReplay(program);
 registerRun(program);
 registerSim(program);
