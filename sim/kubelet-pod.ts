@@ -46,6 +46,8 @@ export interface PodRuntime {
   inProgress?: InProgressResize;
   cancelActuation?: () => void;
   observedGeneration: number;
+  /** The usage annotation the containers replay (to notice a change). */
+  usageAnnotation?: string;
 }
 
 export function podKey(namespace: string | undefined, name: string): string {

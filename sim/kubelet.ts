@@ -17,7 +17,13 @@ import { enforcedLimits, type PodRuntime, podKey, podStatus, runtimeResources } 
 import { advanceContainer, currentUsage, newContainer, restartContainer } from "./kubelet-runtime.ts";
 import { readTkeStatus, type TkeResizeStatus, writeTkeStatus } from "./pods-tke.ts";
 import type { MemoryStore } from "./store.ts";
-import { IDLE_USAGE, parseUsageAnnotation, type TraceLoader, USAGE_ANNOTATION } from "./usage.ts";
+import {
+  type ContainerUsage,
+  IDLE_USAGE,
+  parseUsageAnnotation,
+  type TraceLoader,
+  USAGE_ANNOTATION,
+} from "./usage.ts";
 
 export interface KubeletOptions {
   store: MemoryStore;
@@ -104,6 +110,9 @@ function admissionShortage(pod: PodLike, node: NodeLike, others: PodLike[]) {
 
 export class Kubelets {
   private readonly pods = new Map<string, PodRuntime>();
+  private readonly byNode = new Map<string, Set<PodRuntime>>();
+  /** Nodes whose Deferred resizes are to be retried after the current write, with the first trigger. */
+  private readonly retrySoon = new Map<string, RetryTrigger>();
   private readonly events: EventRecorder;
   private readonly dirty = new Set<string>();
   private flushScheduled = false;
@@ -181,19 +190,21 @@ export class Kubelets {
         this.markNodeReady(object);
         for (const pod of this.opts.store.listShared(PODS))
           if (specOf(pod).nodeName === object.metadata.name) this.markDirty(pod);
-      } else if (type === "MODIFIED") this.retryDeferredSoon("pod_updated");
+      } else if (type === "MODIFIED") this.retryDeferredSoon("pod_updated", object.metadata.name);
       return;
     }
-    if (key.group !== "" || key.resource !== "pods" || !specOf(object).nodeName) return;
+    if (key.group !== "" || key.resource !== "pods") return;
+    const nodeName = specOf(object).nodeName;
+    if (!nodeName) return;
     if (type === "DELETED") {
       this.forget(podKey(object.metadata.namespace, object.metadata.name));
-      this.retryDeferredSoon("pods_removed");
+      this.retryDeferredSoon("pods_removed", nodeName);
       return;
     }
     this.markDirty(object);
-    if (type === "ADDED") this.retryDeferredSoon("pods_added");
+    if (type === "ADDED") this.retryDeferredSoon("pods_added", nodeName);
     else if (old && old.metadata.generation !== object.metadata.generation)
-      this.retryDeferredSoon("pod_updated");
+      this.retryDeferredSoon("pod_updated", nodeName);
   }
 
   private markDirty(pod: KubeObject): void {
@@ -204,10 +215,14 @@ export class Kubelets {
     }
   }
 
-  private retryDeferredSoon(trigger: RetryTrigger): void {
-    queueMicrotask(() => {
-      if (!this.stopped) this.retryDeferred(trigger);
-    });
+  private retryDeferredSoon(trigger: RetryTrigger, nodeName: string): void {
+    if (this.retrySoon.size === 0)
+      queueMicrotask(() => {
+        const due = [...this.retrySoon];
+        this.retrySoon.clear();
+        if (!this.stopped) for (const [node, first] of due) this.retryDeferred(first, node);
+      });
+    if (!this.retrySoon.has(nodeName)) this.retrySoon.set(nodeName, trigger);
   }
 
   private write(pod: KubeObject): void {
@@ -264,6 +279,7 @@ export class Kubelets {
     runtime.cancelActuation?.();
     this.events.forget(runtime.uid);
     this.pods.delete(key);
+    this.byNode.get(runtime.nodeName)?.delete(runtime);
   }
 
   private sync(key: string): void {
@@ -290,12 +306,17 @@ export class Kubelets {
       } finally {
         this.writing = false;
       }
-      this.retryDeferredSoon("pod_terminated");
+      this.retryDeferredSoon("pod_terminated", nodeName);
       return;
     }
     if (!runtime) {
       runtime = this.admit(pod, node);
       this.pods.set(key, runtime);
+      const onNode = this.byNode.get(nodeName) ?? new Set();
+      onNode.add(runtime);
+      this.byNode.set(nodeName, onNode);
+    } else if (pod.metadata.annotations?.[USAGE_ANNOTATION] !== runtime.usageAnnotation) {
+      this.applyUsage(pod, runtime);
     }
     if (runtime.phase === "Running") this.handleResize(pod, runtime, node);
     this.writeStatus(runtime);
@@ -303,8 +324,8 @@ export class Kubelets {
 
   private othersOnNode(runtime: PodRuntime): PodLike[] {
     const out: PodLike[] = [];
-    for (const other of this.pods.values()) {
-      if (other === runtime || other.nodeName !== runtime.nodeName || other.phase !== "Running") continue;
+    for (const other of this.byNode.get(runtime.nodeName) ?? []) {
+      if (other === runtime || other.phase !== "Running") continue;
       // As the kubelet sees them: spec = checkpointed allocation, status = what is actuated.
       out.push({
         metadata: { name: other.name, namespace: other.namespace, uid: other.uid },
@@ -324,26 +345,34 @@ export class Kubelets {
     return out;
   }
 
+  /**
+   * Takes the workload usage from the pod's annotation (again when it changes; container time goes on). The
+   * API server validated it; one that no longer parses (a trace file gone since) leaves the usage as it was.
+   */
+  private applyUsage(pod: KubeObject, runtime: PodRuntime): void {
+    const annotation = pod.metadata.annotations?.[USAGE_ANNOTATION];
+    runtime.usageAnnotation = annotation;
+    let usage: Map<string, ContainerUsage>;
+    try {
+      usage =
+        annotation === undefined
+          ? new Map()
+          : parseUsageAnnotation(
+              annotation,
+              podKey(pod.metadata.namespace, pod.metadata.name),
+              specOf(pod).containers.map((c) => c.name),
+              this.opts.loadTrace,
+            );
+    } catch {
+      return;
+    }
+    for (const container of runtime.containers) container.usage = usage.get(container.name) ?? IDLE_USAGE;
+  }
+
   /** Pod admission: the pod must fit next to the others, else it fails as OutOfcpu/OutOfmemory. */
   private admit(pod: KubeObject, node: KubeObject): PodRuntime {
     const now = this.opts.clock.now();
-    const ref = podKey(pod.metadata.namespace, pod.metadata.name);
     const spec = specOf(pod);
-    const annotation = pod.metadata.annotations?.[USAGE_ANNOTATION];
-    // The API server validated the annotation on create; a trace file gone since then means idle usage.
-    let usage = new Map<string, typeof IDLE_USAGE>();
-    if (annotation !== undefined) {
-      try {
-        usage = parseUsageAnnotation(
-          annotation,
-          ref,
-          spec.containers.map((c) => c.name),
-          this.opts.loadTrace,
-        );
-      } catch {
-        usage = new Map();
-      }
-    }
     const resources = desiredResources(pod);
     const runtime: PodRuntime = {
       namespace: pod.metadata.namespace ?? "default",
@@ -353,11 +382,12 @@ export class Kubelets {
       podIP: `10.244.${(++this.ipCounter >> 8) & 255}.${this.ipCounter & 255}`,
       startTime: now,
       phase: "Running",
-      containers: spec.containers.map((c) => newContainer(c.name, usage.get(c.name) ?? IDLE_USAGE, now)),
+      containers: spec.containers.map((c) => newContainer(c.name, IDLE_USAGE, now)),
       allocated: resources,
       actuated: new Map(resources),
       observedGeneration: pod.metadata.generation ?? 1,
     };
+    this.applyUsage(pod, runtime);
     const shortage = admissionShortage(
       pod as unknown as PodLike,
       node as unknown as NodeLike,
@@ -426,7 +456,7 @@ export class Kubelets {
         `Pod resize started: ${this.resizeSummary(pod, {})}`,
       );
       this.scheduleActuation(runtime);
-      this.retryDeferredSoon("pod_resized");
+      this.retryDeferredSoon("pod_resized", runtime.nodeName);
       return;
     }
     const previous = runtime.pending;
@@ -504,7 +534,7 @@ export class Kubelets {
       }
     } else {
       runtime.inProgress = undefined;
-      this.retryDeferredSoon("pod_resized");
+      this.retryDeferredSoon("pod_resized", runtime.nodeName);
     }
     this.writeStatus(runtime);
   }
@@ -514,11 +544,11 @@ export class Kubelets {
     return this.opts.flavor.kind === "tke" || minorOf(this.opts.flavor.version) >= 34;
   }
 
-  /** Retries every Deferred resize, in the upstream order; one that fails again does not block the rest. */
-  retryDeferred(trigger: RetryTrigger): void {
-    const waiting = [...this.pods.values()].filter(
-      (p) => p.pending?.reason === "Deferred" && p.phase === "Running",
-    );
+  /** Retries the Deferred resizes of a node (all nodes if none given), in the upstream order; one that
+   *  fails again does not block the rest. */
+  retryDeferred(trigger: RetryTrigger, nodeName?: string): void {
+    const candidates = nodeName === undefined ? this.pods.values() : (this.byNode.get(nodeName) ?? []);
+    const waiting = [...candidates].filter((p) => p.pending?.reason === "Deferred" && p.phase === "Running");
     if (waiting.length === 0) return;
     const entries = waiting.flatMap((runtime) => {
       const pod = this.opts.store.get(PODS, runtime.namespace, runtime.name);

@@ -30,6 +30,12 @@ export function defaultPod(pod: KubeObject): void {
   spec.restartPolicy ??= "Always";
   spec.terminationGracePeriodSeconds ??= 30;
   spec.priority ??= 0;
+  defaultResources(pod);
+}
+
+/** Requests from limits, as decoding defaults every pod write (SetDefaults_ResourceRequirements). */
+export function defaultResources(pod: KubeObject): void {
+  const spec = podSpec(pod);
   for (const container of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
     defaultRequestsFromLimits(container.resources);
   }

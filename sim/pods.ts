@@ -20,6 +20,7 @@ import { forbidden, invalid } from "./errors.ts";
 import { readTkeStatus, TKE_STATUS_ANNOTATION, writeTkeStatus } from "./pods-tke.ts";
 import {
   defaultPod,
+  defaultResources,
   immutablePodSpec,
   podSpec,
   podUpdateForbidden,
@@ -81,6 +82,8 @@ function resizeView(next: KubeObject, old: KubeObject): KubeObject {
       else c.resizePolicy = structuredClone(source.resizePolicy);
     });
   }
+  // Decoding defaults every write: a limit without a request sets the request.
+  defaultResources(result);
   return result;
 }
 
@@ -115,6 +118,7 @@ export function podStrategy(opts: PodStrategyOptions): ResourceStrategy {
       throwInvalid(name, [podUpdateForbidden()]);
     if (next.metadata.annotations?.[USAGE_ANNOTATION] !== old.metadata.annotations?.[USAGE_ANNOTATION])
       throwInvalid(name, validateUsageAnnotation(next, opts.loadTrace));
+    defaultResources(next);
     if (flavor.kind === "tke" && !deepEqual(resourcesOf(next), resourcesOf(old))) {
       validateResize(next, old);
       const status = readTkeStatus(old);

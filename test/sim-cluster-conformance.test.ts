@@ -130,6 +130,9 @@ const rows: Row[] = [
   {
     rule: "A.7 requests cannot be removed",
     versions: UPSTREAM,
+    setup: (p) => {
+      delete app(p).resources.limits!.memory;
+    },
     change: (p) => {
       delete app(p).resources.requests!.memory;
     },
@@ -139,6 +142,14 @@ const rows: Row[] = [
         "spec.containers[0].resources.requests: Forbidden: resource requests cannot be removed",
       ),
     },
+  },
+  {
+    rule: "A.7 a request dropped next to its limit is defaulted from the limit, not removed",
+    versions: UPSTREAM,
+    change: (p) => {
+      app(p).resources = { requests: { cpu: "250m" }, limits: { cpu: "500m", memory: "512Mi" } };
+    },
+    expect: { code: 200 },
   },
   {
     rule: "A.7 limits cannot be removed",
