@@ -139,6 +139,12 @@ function openMetrics(): string {
       `kube_replicaset_owner{namespace="shop",replicaset="api-5d8f7c9b4",owner_kind="Deployment",owner_name="api"} 1 ${t}`,
     );
   }
+  // An old cAdvisor (pod_name/container_name labels) of another cluster, behind a relabelled job.
+  for (const [i, t] of times.entries()) {
+    const labels =
+      'job="kubelet-legacy",cluster="eu-1",namespace="shop",pod_name="legacy-0",container_name="app"';
+    lines.push(`container_memory_working_set_bytes{${labels}} ${32 * MIB + i} ${t}`);
+  }
   const last = times[times.length - 1]!;
   lines.push(
     `kube_pod_container_resource_requests{namespace="shop",pod="db-0",container="postgres",resource="cpu",unit="core"} 0.25 ${last}`,
@@ -319,6 +325,28 @@ describe("usage history from a real Prometheus (3 days backfilled)", () => {
     expect(seen).toEqual([]);
     await source.loadWindows(Math.floor(NOW / STEP) - 3, Math.floor(NOW / STEP), sink, "shop");
     expect(seen.length).toBeGreaterThan(0);
+  });
+
+  it("reads old cAdvisor label names and extra selectors when configured, and only then", async () => {
+    const legacy = new PrometheusSource({
+      url: prometheus.url,
+      historySeconds: 3600,
+      step: STEP,
+      labels: { pod: "pod_name", container: "container_name" },
+      selectors: { job: "kubelet-legacy", cluster: "eu-1" },
+    });
+    const pods = new Set<string>();
+    const peaks: number[] = [];
+    await legacy.loadHistory(NOW, {
+      window: (ref, _index, usage) => {
+        pods.add(`${ref.pod}/${ref.container}`);
+        if (usage.memoryPeak !== undefined) peaks.push(usage.memoryPeak);
+      },
+      oomKill: () => {},
+    });
+    expect([...pods]).toEqual(["legacy-0/app"]);
+    expect(peaks.length).toBe(3600 / STEP);
+    expect(history.keys().some((k) => k.name.startsWith("legacy"))).toBe(false);
   });
 
   it("splits a fine-step history into range queries under the 11,000-point limit", async () => {
