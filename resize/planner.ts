@@ -17,8 +17,7 @@ import {
 } from "./planner-slots.ts";
 import { qosClass, recordedQosClass } from "./qos.ts";
 import { MEBIBYTE, QuantityError } from "./quantity.ts";
-import { tkeViolations } from "./rules-tke.ts";
-import { upstreamValidation } from "./rules-upstream.ts";
+import { validationViolations } from "./rules.ts";
 import type { PodLike, QosClass, ResourceName, ResourceRequirements } from "./types.ts";
 import { RESIZABLE } from "./types.ts";
 
@@ -183,8 +182,7 @@ export function planResize(
         : `nothing left to change: ${clamps.join("; ")}`;
     return { kind: "skip", reason, clamps };
   }
-  const violations =
-    flavor.kind === "tke" ? tkeViolations(pod, proposed) : upstreamValidation(flavor.version, pod, proposed);
+  const violations = validationViolations(flavor, pod, proposed);
   if (violations.length > 0) {
     const causes = [...new Set(violations.map((v) => `${v.field}: ${v.message}`))].join("; ");
     return { kind: "skip", reason: `the cluster would refuse this resize: ${causes}`, clamps };

@@ -23,6 +23,13 @@ export function withDefaultedRequests(pod: PodLike): PodLike {
   return out;
 }
 
+/** The validation half (422s) of a resize for the flavor, without the 1.36 admission check against the node. */
+export function validationViolations(flavor: Flavor, stored: PodLike, proposed: PodLike): Violation[] {
+  if (flavor.kind === "tke") return tkeViolations(stored, proposed);
+  // A stored pod was defaulted when it was created; fixtures and hand-built pods may not be.
+  return upstreamValidation(flavor.version, withDefaultedRequests(stored), withDefaultedRequests(proposed));
+}
+
 /** API-server-side checks of a resize: upstream = `/resize` validation of that version (+1.36 admission vs node);
  *  tke = the seed's restrictions applied to a pod update that changes resources. `node` only needed for 1.36. */
 export function resizeViolations(
@@ -31,10 +38,8 @@ export function resizeViolations(
   proposed: PodLike,
   node?: NodeLike,
 ): Violation[] {
-  if (flavor.kind === "tke") return tkeViolations(stored, proposed);
-  const defaulted = withDefaultedRequests(proposed);
-  const invalid = upstreamValidation(flavor.version, stored, defaulted);
+  const invalid = validationViolations(flavor, stored, proposed);
   // Validating admission runs only after the object passed validation.
-  if (invalid.length > 0 || flavor.version !== "1.36") return invalid;
-  return podResizeAdmission(stored, defaulted, node);
+  if (invalid.length > 0 || flavor.kind === "tke" || flavor.version !== "1.36") return invalid;
+  return podResizeAdmission(withDefaultedRequests(stored), withDefaultedRequests(proposed), node);
 }
