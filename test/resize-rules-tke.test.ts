@@ -146,6 +146,19 @@ describe("tke in-place resize restrictions", () => {
     ]);
   });
 
+  it("5. judges the pod's class against the class on record (status.qosClass)", () => {
+    const g = { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "500m", memory: "1Gi" } };
+    const pod = makePod([g]);
+    pod.status!.qosClass = "Burstable";
+    const next = withResources(pod, 0, {
+      requests: { cpu: "1", memory: "1Gi" },
+      limits: { cpu: "1", memory: "1Gi" },
+    });
+    expect(messages(pod, next)).toEqual([
+      'spec: Invalid value: "Guaranteed": in-place resize may not change the pod\'s QoS class (it would change from Burstable to Guaranteed)',
+    ]);
+  });
+
   it("refuses removing requests, resizing init containers and changing the container list", () => {
     const pod = makePod([demo], { init: [{ requests: { cpu: "100m" }, limits: { cpu: "100m" } }] });
     expect(messages(pod, withResources(pod, 0, { limits: demo.limits }))).toEqual([

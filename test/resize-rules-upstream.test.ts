@@ -135,6 +135,18 @@ describe("upstream resize validation", () => {
     expect(messages(v135, bare, gpu)).toEqual(["spec: Forbidden: only cpu and memory resources are mutable"]);
   });
 
+  it("lists each cause once in the Status message, as the apimachinery aggregate does", () => {
+    const pod = makePod([burstable, burstable]);
+    const next = structuredClone(pod);
+    for (const c of next.spec.containers)
+      c.resizePolicy = [{ resourceName: "cpu", restartPolicy: "RestartContainer" }];
+    const violations = resizeViolations(v135, pod, next);
+    expect(violations).toHaveLength(2);
+    expect(statusMessage("web-1", violations)).toBe(
+      'Pod "web-1" is invalid: spec: Forbidden: only cpu and memory resources are mutable',
+    );
+  });
+
   it("lets sidecars resize cpu/memory but keeps plain init containers immutable", () => {
     const sidecar = { ...burstable, restartPolicy: "Always" };
     const pod = makePod([burstable], { init: [{ requests: { cpu: "100m" } }, sidecar] });
