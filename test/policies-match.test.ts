@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { cronMatches } from "../policies/cron.ts";
 import {
   comparePolicies,
   containerBounds,
   containerControlled,
-  cronMatches,
   decreaseAllowedAt,
   matchesLabelSelector,
   policyFor,
