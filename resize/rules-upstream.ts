@@ -11,6 +11,9 @@ import type { ContainerSpec, NodeLike, PodLike, ResourceList, ResourceRequiremen
 import { RESIZABLE } from "./types.ts";
 import { admissionForbidden, forbidden, invalid, type Violation } from "./violations.ts";
 
+/** field.NewPath("") renders as "[]": `Pod "x" is invalid: []: Forbidden: windows pods cannot be resized`. */
+const ROOT_PATH = "[]";
+
 /** The decoder's complaint about a malformed quantity (apimachinery resource.ErrFormatWrong). */
 const QUANTITY_FORMAT =
   "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
@@ -163,10 +166,10 @@ export function upstreamValidation(version: KubeVersion, stored: PodLike, propos
 
   // Pod-level resize: Forbidden before 1.35, alpha (off by default) in 1.35, beta (on) in 1.36.
   if (minorOf(version) < 36 && (hasPodLevelResources(stored) || hasPodLevelResources(proposed)))
-    return [forbidden("", "pods with pod-level resources cannot be resized")];
+    return [forbidden(ROOT_PATH, "pods with pod-level resources cannot be resized")];
   if (stored.metadata.annotations?.[MIRROR_POD_ANNOTATION] !== undefined)
-    return [forbidden("", "static pods cannot be resized")];
-  if (stored.spec.os?.name === "windows") return [forbidden("", "windows pods cannot be resized")];
+    return [forbidden(ROOT_PATH, "static pods cannot be resized")];
+  if (stored.spec.os?.name === "windows") return [forbidden(ROOT_PATH, "windows pods cannot be resized")];
 
   for (const [list, label] of [
     ["containers", "containers"],

@@ -2,7 +2,7 @@
 // and the Status message the API server builds from them.
 
 export interface Violation {
-  /** "spec.containers[0].resources.requests", "spec", "" (the empty path, as upstream uses for pod-wide refusals) … */
+  /** "spec.containers[0].resources.requests", "spec", "[]" (upstream's empty path, for pod-wide refusals) … */
   field: string;
   reason: "FieldValueInvalid" | "FieldValueForbidden" | "FieldValueRequired" | "FieldValueNotSupported";
   /** The cause message, e.g. `Invalid value: "Burstable": Pod QOS Class may not change as a result of resizing`. */

@@ -194,7 +194,7 @@ describe("upstream resize validation", () => {
     });
     for (const version of ["1.33", "1.34", "1.35"] as const)
       expect(messages(upstream(version), pod, next)).toEqual([
-        ": Forbidden: pods with pod-level resources cannot be resized",
+        "[]: Forbidden: pods with pod-level resources cannot be resized",
       ]);
     expect(messages(upstream("1.36"), pod, next)).toEqual([]);
   });
@@ -206,11 +206,11 @@ describe("upstream resize validation", () => {
       requests: { cpu: "250m", memory: "256Mi" },
       limits: burstable.limits,
     });
-    expect(messages(v135, win, winNext)).toEqual([": Forbidden: windows pods cannot be resized"]);
+    expect(messages(v135, win, winNext)).toEqual(["[]: Forbidden: windows pods cannot be resized"]);
     const mirror = makePod([burstable]);
     mirror.metadata.annotations = { "kubernetes.io/config.mirror": "abc" };
     const mirrorNext = withResources(mirror, 0, winNext.spec.containers[0]!.resources!);
-    expect(messages(v135, mirror, mirrorNext)).toEqual([": Forbidden: static pods cannot be resized"]);
+    expect(messages(v135, mirror, mirrorNext)).toEqual(["[]: Forbidden: static pods cannot be resized"]);
   });
 
   it("refuses a running pod whose node reports no status.resources (version skew)", () => {
