@@ -166,7 +166,7 @@ describe("kubectl against the simulated API server", () => {
     ).toContain("event/web-1.17a0 created");
     const r = await kubectl("describe", "pod", "web-1");
     expect(r.stdout).toMatch(
-      /Normal\s+Resized\s+60s \(x2 over 2m\)\s+inplace-autoscaler\s+cpu request 100m -> 150m/,
+      /Normal\s+Resized\s+6\ds \(x2 over 2m(\ds)?\)\s+inplace-autoscaler\s+cpu request 100m -> 150m/,
     );
     const v1 = JSON.parse(
       (await kubectl("get", "events.v1.events.k8s.io", "web-1.17a0", "-o", "json")).stdout,
@@ -420,6 +420,69 @@ describe("kubectl against the simulated API server", () => {
     expect((await kubectl("delete", "configmap", "cfg", "-n", "team-a")).stdout.trim()).toBe(
       'configmap "cfg" deleted',
     );
+  });
+
+  it("describes a node with the pods scheduled on it and prints workloads like the real columns", async () => {
+    const node = {
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: { name: "node-1", labels: { "node-role.kubernetes.io/worker": "" } },
+      status: {
+        allocatable: { cpu: "4", memory: "16Gi", pods: "110" },
+        capacity: { cpu: "4", memory: "16Gi", pods: "110" },
+        conditions: [{ type: "Ready", status: "True" }],
+        nodeInfo: { kubeletVersion: "v1.35.0" },
+      },
+    };
+    await runKubectl(kc.path, ["create", "-f", "-"], { input: JSON.stringify(node) });
+    expect((await kubectl("get", "nodes")).stdout).toMatch(/node-1\s+Ready\s+worker\s+\d+s\s+v1\.35\.0/);
+    const described = await kubectl("describe", "node", "node-1");
+    expect(described.stdout).toMatch(/Non-terminated Pods:\s+\(1 in total\)/);
+    expect(described.stdout).toMatch(/default\s+web-1\s+120m \(3%\)\s+300m \(7%\)/);
+    const deploy = {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "api" },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: "api" } },
+        template: {
+          metadata: { labels: { app: "api" } },
+          spec: { containers: [{ name: "app", image: "nginx" }] },
+        },
+      },
+    };
+    await runKubectl(kc.path, ["apply", "-f", "-"], { input: JSON.stringify(deploy) });
+    expect((await kubectl("get", "deploy", "-o", "wide")).stdout).toMatch(
+      /api\s+0\/2\s+0\s+0\s+\d+s\s+app\s+nginx\s+app=api/,
+    );
+  });
+
+  it("deleting a namespace removes its objects; deleting a CRD stops serving its kind", async () => {
+    await kubectl("create", "namespace", "doomed-ns");
+    await kubectl("create", "configmap", "inside", "-n", "doomed-ns", "--from-literal=a=b");
+    expect((await kubectl("delete", "namespace", "doomed-ns")).stdout.trim()).toBe(
+      'namespace "doomed-ns" deleted',
+    );
+    expect(store.list({ group: "", version: "v1", resource: "configmaps" }, "doomed-ns")).toEqual([]);
+    const crd = await kubectl("delete", "crd", "resizepolicies.autoscaling.inplace.dev");
+    expect(crd.stdout.trim()).toBe(
+      'customresourcedefinition.apiextensions.k8s.io "resizepolicies.autoscaling.inplace.dev" deleted',
+    );
+    expect(
+      store.list({ group: "autoscaling.inplace.dev", version: "v1alpha1", resource: "resizepolicies" }),
+    ).toEqual([]);
+    const raw = await kubectl(
+      "get",
+      "--raw",
+      "/apis/autoscaling.inplace.dev/v1alpha1/namespaces/default/resizepolicies",
+    );
+    expect(raw.stderr).toContain("the server could not find the requested resource");
+  });
+
+  it("refuses server-side apply with a clear 415 instead of pretending", async () => {
+    const r = await runKubectl(kc.path, ["apply", "--server-side", "-f", "-"], { input: POD });
+    expect(r.stderr).toContain("Server-side apply not available on the server");
   });
 
   it("counts requests in /metrics and appends the metrics provider's text", async () => {

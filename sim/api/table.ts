@@ -247,6 +247,91 @@ const LEASE: Printer = {
   ],
 };
 
+const num = (v: unknown): number => (typeof v === "number" ? v : 0);
+
+function workloadWide(o: KubeObject): Cell[] {
+  const template = obj(obj(obj(o.spec).template).spec);
+  const containers = arr(template.containers);
+  const selector = obj(obj(o.spec).selector).matchLabels;
+  return [
+    containers.map((c) => String(c.name ?? "")).join(","),
+    containers.map((c) => String(c.image ?? "")).join(","),
+    Object.entries(obj(selector))
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(",") || "<none>",
+  ];
+}
+
+const WIDE_WORKLOAD = [
+  col("Containers", "Names of each container in the template.", 1),
+  col("Images", "Images referenced by each container in the template.", 1),
+  col(
+    "Selector",
+    "Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.",
+    1,
+  ),
+];
+
+const DEPLOYMENT: Printer = {
+  columns: [
+    NAME,
+    col("Ready", "Number of the pod with ready state"),
+    col(
+      "Up-to-date",
+      "Total number of non-terminated pods targeted by this deployment that have the desired template spec.",
+    ),
+    col(
+      "Available",
+      "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.",
+    ),
+    AGE,
+    ...WIDE_WORKLOAD,
+  ],
+  cells: (d, now) => {
+    const status = obj(d.status);
+    return [
+      d.metadata.name,
+      `${num(status.readyReplicas)}/${num(obj(d.spec).replicas ?? 1)}`,
+      num(status.updatedReplicas),
+      num(status.availableReplicas),
+      age(d.metadata.creationTimestamp, now),
+      ...workloadWide(d),
+    ];
+  },
+};
+
+const REPLICASET: Printer = {
+  columns: [
+    NAME,
+    col("Desired", "Number of desired pods."),
+    col("Current", "Number of actual replicas."),
+    col("Ready", "Number of ready replicas."),
+    AGE,
+    ...WIDE_WORKLOAD,
+  ],
+  cells: (rs, now) => {
+    const status = obj(rs.status);
+    return [
+      rs.metadata.name,
+      num(obj(rs.spec).replicas ?? 1),
+      num(status.replicas),
+      num(status.readyReplicas),
+      age(rs.metadata.creationTimestamp, now),
+      ...workloadWide(rs),
+    ];
+  },
+};
+
+const STATEFULSET: Printer = {
+  columns: [NAME, col("Ready", "Number of the pod with ready state"), AGE, ...WIDE_WORKLOAD.slice(0, 2)],
+  cells: (ss, now) => [
+    ss.metadata.name,
+    `${num(obj(ss.status).readyReplicas)}/${num(obj(ss.spec).replicas ?? 1)}`,
+    age(ss.metadata.creationTimestamp, now),
+    ...workloadWide(ss).slice(0, 2),
+  ],
+};
+
 const DEFAULT: Printer = {
   columns: [
     NAME,
@@ -267,6 +352,9 @@ const PRINTERS: Record<string, Printer> = {
   "/events": EVENT,
   "/configmaps": CONFIGMAP,
   "coordination.k8s.io/leases": LEASE,
+  "apps/deployments": DEPLOYMENT,
+  "apps/replicasets": REPLICASET,
+  "apps/statefulsets": STATEFULSET,
 };
 
 /** A simple JSONPath (`.spec.mode`, `.status.conditions[0].type`, `.metadata.labels.app`) as printer columns use. */
