@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { z } from "zod";
-import { policySpecSchema } from "../policies/schema.ts";
+import { DEFAULT_SPEC, policySpecSchema, specToWire } from "../policies/schema.ts";
 import { policyStatus, tallyOutcomes } from "../policies/status.ts";
 import { parsePolicy } from "../policies/validate.ts";
 
@@ -236,5 +236,30 @@ describe("RBAC and Deployment", () => {
     expect(container.livenessProbe).toMatchObject({ httpGet: { path: "/healthz" } });
     expect(container.readinessProbe).toMatchObject({ httpGet: { path: "/readyz" } });
     expect(pod.serviceAccountName).toBe("inplace-autoscaler");
+  });
+});
+
+describe("manifests/README.md", () => {
+  it("documents every spec field with its real default", () => {
+    const readme = readFileSync(join(MANIFESTS, "README.md"), "utf8");
+    const documented = new Map(
+      [...readme.matchAll(/^\| `([\w.]+)` \| (.+?) \|/gm)].map(([, field, value]) => [
+        field!,
+        value!.replace(/`/g, ""),
+      ]),
+    );
+    const flatten = (value: Json, prefix = ""): [string, unknown][] =>
+      Object.entries(value).flatMap(([key, child]) =>
+        child && typeof child === "object" && !Array.isArray(child) && Object.keys(child).length > 0
+          ? flatten(child as Json, `${prefix}${key}.`)
+          : [[`${prefix}${key}`, child]],
+      );
+    const defaults = flatten(specToWire(DEFAULT_SPEC));
+    for (const [field, value] of defaults) {
+      const shown = typeof value === "string" ? value : JSON.stringify(value);
+      expect(documented.get(field), field).toBe(shown);
+    }
+    // Fields without a default (absent unless set) are documented too.
+    expect([...documented.keys()].sort()).toEqual([...defaults.map(([f]) => f), "decreaseSchedule"].sort());
   });
 });
