@@ -46,6 +46,8 @@ export interface PodRuntime {
   inProgress?: InProgressResize;
   cancelActuation?: () => void;
   observedGeneration: number;
+  /** What the node charges this pod (resize/capacity chargedRequests), remembered until allocated/actuated change. */
+  charged?: { cpu: number; memory: number };
   /** The usage annotation the containers replay (to notice a change). */
   usageAnnotation?: string;
 }
@@ -54,12 +56,22 @@ export function podKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? "default"}/${name}`;
 }
 
+const parsedLimits = new WeakMap<ResourceRequirements, EnforcedLimits>();
+const NO_LIMITS: EnforcedLimits = Object.freeze({});
+
+/** The cpu (millicores) and memory (bytes) limits of a container's resources. Resource objects are replaced,
+ *  never changed, once stored in a runtime, so the parse is remembered per object (usage passes read it often). */
 export function enforcedLimits(resources: ResourceRequirements | undefined): EnforcedLimits {
-  const limits = resources?.limits ?? {};
-  return {
+  if (!resources) return NO_LIMITS;
+  const cached = parsedLimits.get(resources);
+  if (cached) return cached;
+  const limits = resources.limits ?? {};
+  const parsed = {
     ...(limits.cpu !== undefined ? { cpu: parseResource("cpu", limits.cpu) } : {}),
     ...(limits.memory !== undefined ? { memory: parseResource("memory", limits.memory) } : {}),
   };
+  parsedLimits.set(resources, parsed);
+  return parsed;
 }
 
 function onlyCpuMemory(list: Record<string, string> | undefined): Record<string, string> | undefined {

@@ -88,16 +88,9 @@ function requestsIncrease(
 }
 
 /** The kubelet's resource fit predicate for a new pod: its requests next to what the others are charged. */
-function admissionShortage(pod: PodLike, node: NodeLike, others: PodLike[]) {
+function admissionShortage(pod: PodLike, node: NodeLike, used: { cpu: number; memory: number }) {
   const requested = podRequests(pod);
   const allocatable = nodeAllocatable(node);
-  const used = others.reduce(
-    (sum, p) => {
-      const charged = chargedRequests(p);
-      return { cpu: sum.cpu + charged.cpu, memory: sum.memory + charged.memory };
-    },
-    { cpu: 0, memory: 0 },
-  );
   for (const resource of ["cpu", "memory"] as const) {
     if (requested[resource] > 0 && requested[resource] > allocatable[resource] - used[resource])
       return {
@@ -106,6 +99,24 @@ function admissionShortage(pod: PodLike, node: NodeLike, others: PodLike[]) {
       };
   }
   return undefined;
+}
+
+/** A running pod as its kubelet sees it: spec = checkpointed allocation, status = what is actuated. */
+function asAllocatedPod(runtime: PodRuntime): PodLike {
+  return {
+    metadata: { name: runtime.name, namespace: runtime.namespace, uid: runtime.uid },
+    spec: {
+      containers: runtime.containers.map((c) => ({ name: c.name, resources: runtime.allocated.get(c.name) })),
+    },
+    status: {
+      phase: "Running",
+      containerStatuses: runtime.containers.map((c) => ({
+        name: c.name,
+        allocatedResources: runtime.allocated.get(c.name)?.requests,
+        resources: runtime.actuated.get(c.name),
+      })),
+    },
+  };
 }
 
 export class Kubelets {
@@ -322,27 +333,21 @@ export class Kubelets {
     this.writeStatus(runtime);
   }
 
-  private othersOnNode(runtime: PodRuntime): PodLike[] {
-    const out: PodLike[] = [];
-    for (const other of this.byNode.get(runtime.nodeName) ?? []) {
-      if (other === runtime || other.phase !== "Running") continue;
-      // As the kubelet sees them: spec = checkpointed allocation, status = what is actuated.
-      out.push({
-        metadata: { name: other.name, namespace: other.namespace, uid: other.uid },
-        spec: {
-          containers: other.containers.map((c) => ({ name: c.name, resources: other.allocated.get(c.name) })),
-        },
-        status: {
-          phase: "Running",
-          containerStatuses: other.containers.map((c) => ({
-            name: c.name,
-            allocatedResources: other.allocated.get(c.name)?.requests,
-            resources: other.actuated.get(c.name),
-          })),
-        },
-      });
+  private othersOnNode(runtime: PodRuntime): PodRuntime[] {
+    return [...(this.byNode.get(runtime.nodeName) ?? [])].filter(
+      (o) => o !== runtime && o.phase === "Running",
+    );
+  }
+
+  /** What the other running pods of the node are charged (chargedRequests), remembered per pod. */
+  private usedByOthers(runtime: PodRuntime): { cpu: number; memory: number } {
+    const used = { cpu: 0, memory: 0 };
+    for (const other of this.othersOnNode(runtime)) {
+      other.charged ??= chargedRequests(asAllocatedPod(other));
+      used.cpu += other.charged.cpu;
+      used.memory += other.charged.memory;
     }
-    return out;
+    return used;
   }
 
   /**
@@ -391,7 +396,7 @@ export class Kubelets {
     const shortage = admissionShortage(
       pod as unknown as PodLike,
       node as unknown as NodeLike,
-      this.othersOnNode(runtime),
+      this.usedByOthers(runtime),
     );
     if (shortage) {
       runtime.phase = "Failed";
@@ -441,11 +446,12 @@ export class Kubelets {
     const decision = kubeletResizeDecision(
       pod as unknown as PodLike,
       node as unknown as NodeLike,
-      this.othersOnNode(runtime),
+      this.othersOnNode(runtime).map(asAllocatedPod),
     );
     const now = this.opts.clock.now();
     if (decision.outcome === "Allocate") {
       runtime.allocated = desired;
+      runtime.charged = undefined;
       runtime.pending = undefined;
       runtime.inProgress = { since: runtime.inProgress?.since ?? now, generation };
       this.events.record(
@@ -514,6 +520,7 @@ export class Kubelets {
       const changed = (r: "cpu" | "memory") =>
         target.requests?.[r] !== current.requests?.[r] || target.limits?.[r] !== current.limits?.[r];
       runtime.actuated.set(container.name, target);
+      runtime.charged = undefined;
       if (
         (changed("cpu") && policy("cpu") === "RestartContainer") ||
         (changed("memory") && policy("memory") === "RestartContainer")

@@ -2,7 +2,7 @@
 // PodMetrics/NodeMetrics in metrics-server's formats (nanocores, Ki bytes, timestamp, window) and Prometheus
 // text series a real Prometheus can scrape from the sim's GET /metrics.
 
-import { formatMemoryBytes } from "../resize/quantity.ts";
+import { formatMemoryBytes, parseResource } from "../resize/quantity.ts";
 import type { ContainerSpec } from "../resize/types.ts";
 import { kubeTime, type SimClock } from "./clock.ts";
 import { type KubeObject, type MetricsProvider, NODES, PODS } from "./contracts.ts";
@@ -26,7 +26,21 @@ export function formatNanocores(millicores: number): string {
   return `${value}${suffixes[i]}`;
 }
 
+const quantityCache = new Map<string, number>();
+
+/** Spec quantities repeat across pods ("500m", "1Gi"); each distinct text is parsed once. */
+function parsedQuantity(resource: "cpu" | "memory", text: string): number {
+  const key = `${resource}:${text}`;
+  let value = quantityCache.get(key);
+  if (value === undefined) {
+    value = parseResource(resource, text);
+    if (quantityCache.size < 10_000) quantityCache.set(key, value);
+  }
+  return value;
+}
+
 function escapeLabel(value: string): string {
+  if (!value.includes("\\") && !value.includes('"') && !value.includes("\n")) return value;
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
@@ -186,13 +200,14 @@ export class SimMetrics implements MetricsProvider {
       );
       for (const container of runtime.containers) {
         const id = { namespace: runtime.namespace, pod: runtime.name, container: container.name };
+        const idLabels = labels(id);
         const usage = currentUsage(container, enforcedLimits(runtime.actuated.get(container.name)), now);
-        workingSet.lines.push(`${labels(id)} ${Math.round(usage.memoryBytes)}`);
-        cpuSeconds.lines.push(`${labels(id)} ${container.cpuSecondsTotal}`);
-        periods.lines.push(`${labels(id)} ${Math.round(container.cfsPeriodsTotal)}`);
-        throttled.lines.push(`${labels(id)} ${Math.round(container.cfsThrottledPeriodsTotal)}`);
-        ooms.lines.push(`${labels(id)} ${container.oomEventsTotal}`);
-        restarts.lines.push(`${labels(id)} ${container.restartCount}`);
+        workingSet.lines.push(`${idLabels} ${Math.round(usage.memoryBytes)}`);
+        cpuSeconds.lines.push(`${idLabels} ${container.cpuSecondsTotal}`);
+        periods.lines.push(`${idLabels} ${Math.round(container.cfsPeriodsTotal)}`);
+        throttled.lines.push(`${idLabels} ${Math.round(container.cfsThrottledPeriodsTotal)}`);
+        ooms.lines.push(`${idLabels} ${container.oomEventsTotal}`);
+        restarts.lines.push(`${idLabels} ${container.restartCount}`);
         if (container.lastTerminated)
           lastTerminated.lines.push(`${labels({ ...id, reason: container.lastTerminated.reason })} 1`);
         const resources = specs.get(container.name)?.resources;
@@ -203,7 +218,7 @@ export class SimMetrics implements MetricsProvider {
           for (const resource of ["cpu", "memory"] as const) {
             const text = list?.[resource];
             if (text === undefined) continue;
-            const parsed = enforcedLimits({ limits: { [resource]: text } })[resource] ?? 0;
+            const parsed = parsedQuantity(resource, text);
             const value = resource === "cpu" ? parsed / 1000 : parsed;
             const unit = resource === "cpu" ? "core" : "byte";
             target.lines.push(`${labels({ ...id, node: runtime.nodeName, resource, unit })} ${value}`);

@@ -76,7 +76,7 @@ const rows: Row[] = [
     change: (p) => {
       app(p).resources.requests!.cpu = "300m";
     },
-    expect: { code: 422, message: invalid("Forbidden: pods with pod-level resources cannot be resized") },
+    expect: { code: 422, message: invalid("[]: Forbidden: pods with pod-level resources cannot be resized") },
   },
   {
     rule: "A.2 pod-level resize is on by default (1.36 beta)",
@@ -99,7 +99,7 @@ const rows: Row[] = [
     change: (p) => {
       app(p).resources.requests!.cpu = "300m";
     },
-    expect: { code: 422, message: invalid("Forbidden: static pods cannot be resized") },
+    expect: { code: 422, message: invalid("[]: Forbidden: static pods cannot be resized") },
   },
   {
     rule: "A.4 windows pods cannot be resized",
@@ -110,7 +110,7 @@ const rows: Row[] = [
     change: (p) => {
       app(p).resources.requests!.cpu = "300m";
     },
-    expect: { code: 422, message: invalid("Forbidden: windows pods cannot be resized") },
+    expect: { code: 422, message: invalid("[]: Forbidden: windows pods cannot be resized") },
   },
   // §2A.5 QoS class
   {
