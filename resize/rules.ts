@@ -11,6 +11,10 @@ export { statusMessage, type Violation } from "./violations.ts";
 /** The API server's decode-time defaulting (SetDefaults_ResourceRequirements): a limit without a request sets
  *  the request. It runs on every write, so a resize that drops a request but keeps the limit sets request = limit. */
 export function withDefaultedRequests(pod: PodLike): PodLike {
+  const needsDefault = [...pod.spec.containers, ...(pod.spec.initContainers ?? [])].some((c) =>
+    Object.keys(c.resources?.limits ?? {}).some((name) => c.resources?.requests?.[name] === undefined),
+  );
+  if (!needsDefault) return pod;
   const out = structuredClone(pod);
   for (const container of [...out.spec.containers, ...(out.spec.initContainers ?? [])]) {
     const limits = container.resources?.limits;
