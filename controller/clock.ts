@@ -24,10 +24,14 @@ export function kubeTime(epochMs: number): string {
 export function sleep(clock: ControllerClock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const cancel = clock.after(ms, resolve);
-    signal?.addEventListener("abort", () => {
+    const onAbort = () => {
       cancel();
       resolve();
+    };
+    const cancel = clock.after(ms, () => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
     });
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -52,7 +52,7 @@ export interface ControllerOptions {
 }
 
 export interface ControllerHandle {
-  flavor: Flavor;
+  flavor(): Flavor;
   endpoints?: Endpoints;
   telemetry: Telemetry;
   /** Resolves after the controller stopped (after --once: after its single pass). */
@@ -133,13 +133,14 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   ]);
   const [replicaSets, ...policyInformers] = optional;
 
-  const flavor = detectFlavor({
-    coreV1Resources: (discovery.resources ?? []).map((r) => r.name),
-    pods: pods.list() as unknown as PodLike[],
-  });
-  const rules = rulesFor(flavor, version.gitVersion);
-  if (flavor === "unsupported") log.warn({ flavor }, describeFlavor(flavor));
-  else log.info({ flavor, kubernetes: version.gitVersion }, describeFlavor(flavor));
+  const coreV1Resources = (discovery.resources ?? []).map((r) => r.name);
+  const detect = () => detectFlavor({ coreV1Resources, pods: pods.list() as unknown as PodLike[] });
+  let flavor = detect();
+  const announce = () => {
+    if (flavor === "unsupported") log.warn({ flavor }, describeFlavor(flavor));
+    else log.info({ flavor, kubernetes: version.gitVersion }, describeFlavor(flavor));
+  };
+  announce();
 
   const usage = new UsageView({
     kubeconfig: opts.kubeconfig,
@@ -189,18 +190,20 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     () => clock.now(),
     () => wrote("events"),
   );
-  const reconciler = new Reconciler({
-    flavor,
-    rules,
-    actuator: flavor === "unsupported" ? undefined : new Actuator(api, flavor, wrote),
-    usage,
-    events,
-    telemetry,
-    log,
-    clock,
-    isLeader,
-    intervalMs: opts.intervalMs,
-  });
+  const makeReconciler = () =>
+    new Reconciler({
+      flavor,
+      rules: rulesFor(flavor, version.gitVersion),
+      actuator: flavor === "unsupported" ? undefined : new Actuator(api, flavor, wrote),
+      usage,
+      events,
+      telemetry,
+      log,
+      clock,
+      isLeader,
+      intervalMs: opts.intervalMs,
+    });
+  let reconciler = makeReconciler();
   const statusWriter = new PolicyStatusWriter(api, log, () => wrote("policies/status"));
 
   const policyObjects = (): { object: PolicyObject; result: PolicyParseResult }[] =>
@@ -234,6 +237,12 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     await usage.sample();
     const now = clock.now();
     const slow = forceSlow || now - lastSlow >= recommendEvery;
+    // TKE is recognised by an annotation its kubelet writes, which may appear after start.
+    if (flavor === "unsupported" && detect() !== "unsupported") {
+      flavor = detect();
+      announce();
+      reconciler = makeReconciler();
+    }
     last = await reconciler.pass(snapshot(), slow ? "slow" : "fast");
     lastPassAt = now;
     if (slow) {
@@ -292,7 +301,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   );
 
   return {
-    flavor,
+    flavor: () => flavor,
     endpoints,
     telemetry,
     done,

@@ -97,7 +97,8 @@ export const EMPTY_MEMORY: OutcomeMemory = { refused: [], deferredAttempts: 0, n
 export type Cause = "oom-guard" | "reclaim";
 
 export type Action =
-  | { kind: "resize"; cause: Cause; target: ResizeTarget; reasons: string[] }
+  /** `queues`: the request increase does not fit the node now; the node will defer it until room frees. */
+  | { kind: "resize"; cause: Cause; target: ResizeTarget; reasons: string[]; queues?: boolean }
   /** Nothing to change. */
   | { kind: "none"; reasons: string[] }
   /** A change is wanted but not allowed now (pending, refused before, no headroom, backoff…). */
@@ -122,14 +123,13 @@ export interface GuardResult {
 /**
  * The OOM guard for one container: raise the memory limit (and the request when the pod is Guaranteed, so the
  * QoS class holds) when the working set is above the threshold of the limit, is forecast to cross it within the
- * horizon, or the container was just OOM-killed. Capped by max-allowed and, for request increases, by the
- * node's free memory.
+ * horizon, or the container was just OOM-killed. Capped by max-allowed; whether the node has room for a
+ * request increase is `allowedResize`'s question.
  */
 export function oomGuardDecision(
   c: ContainerObservation,
   qos: QosClass,
   policy: DecisionPolicy,
-  freeMemoryBytes: number,
   now: number,
 ): GuardResult {
   const limit = c.actual.limits.memory;
@@ -154,18 +154,15 @@ export function oomGuardDecision(
   const risk = Math.max(c.workingSetBytes ?? 0, c.forecastPeakBytes ?? 0);
   const factor = oomKilled ? Math.max(2, policy.oomGuard.bumpFactor) : policy.oomGuard.bumpFactor;
   // Land comfortably below the threshold so the next sample does not trigger again.
+  // Sized so that neither the working set nor the trend reaches the threshold within the horizon: one raise
+  // per episode rather than a staircase of small ones.
   let newLimit = roundUpToMi(
     Math.max(limit * factor, limit + policy.oomGuard.minBump, (risk / threshold) * 1.1),
   );
   const max = (c.maxAllowed ?? policy.maxAllowed).memory;
   if (max !== undefined && newLimit > max) newLimit = max;
   const request = c.desired.requests.memory;
-  const raisesRequest = qos === "Guaranteed";
-  if (raisesRequest) {
-    const currentRequest = Math.max(request ?? 0, c.actual.requests.memory ?? 0);
-    const affordable = currentRequest + Math.max(0, freeMemoryBytes);
-    if (newLimit > affordable) newLimit = Math.floor(affordable / MEBIBYTE) * MEBIBYTE;
-  }
+  const raisesRequest = qos === "Guaranteed" && request !== undefined;
   const pendingLimit = c.desired.limits.memory ?? 0;
   if (newLimit > limit && newLimit <= pendingLimit)
     // The spec already asks for at least this much; the wanted state is the pending one.
@@ -173,13 +170,8 @@ export function oomGuardDecision(
       target: c.desired,
       reasons: [...triggers, `memory limit raise to ${formatMemoryBytes(pendingLimit)} already requested`],
     };
-  if (newLimit <= limit) {
-    const why =
-      max !== undefined && newLimit >= max
-        ? `memory limit already at max-allowed ${formatMemoryBytes(max)}`
-        : "no node headroom to raise the memory request of a Guaranteed pod";
-    return { reasons: [...triggers, why] };
-  }
+  if (newLimit <= limit)
+    return { reasons: [...triggers, `memory limit already at max-allowed ${formatMemoryBytes(newLimit)}`] };
   const target: ContainerResources = {
     requests: { ...c.desired.requests, ...(raisesRequest ? { memory: newLimit } : {}) },
     limits: { ...c.desired.limits, memory: newLimit },
@@ -316,8 +308,9 @@ export function allowedResize(
   policy: DecisionPolicy,
   memory: OutcomeMemory,
   headroom: Amounts,
+  mayQueueOnFullNode: boolean,
   now: number,
-): { allowed: true } | { allowed: false; reason: string } {
+): { allowed: true; queueNote?: string } | { allowed: false; reason: string } {
   const outcome = pod.outcome;
   if (isPending(outcome)) {
     if (cause === "reclaim")
@@ -340,11 +333,16 @@ export function allowedResize(
   for (const name of ["cpu", "memory"] as const) {
     const needed = requestIncrease(pod, target, name);
     const free = headroom[name];
-    if (needed > 0 && free !== undefined && needed > free)
+    if (needed <= 0 || free === undefined || needed <= free) continue;
+    const shortage = `node headroom: ${name} request +${show(name, needed)} needed, ${show(name, Math.max(0, free))} free`;
+    // An OOM raise is worth queueing: the node defers it, reserves the room as soon as it frees, and applies it
+    // then. One queued raise per node at a time, so deferred requests do not pile up.
+    if (cause === "oom-guard" && mayQueueOnFullNode)
       return {
-        allowed: false,
-        reason: `node headroom: ${name} request +${show(name, needed)} needed, ${show(name, Math.max(0, free))} free`,
+        allowed: true,
+        queueNote: `${shortage}: sent anyway, the node will defer it until capacity frees`,
       };
+    return { allowed: false, reason: shortage };
   }
   return { allowed: true };
 }
@@ -359,6 +357,8 @@ export interface PodDecisionInput {
   path: "fast" | "slow";
   /** The policy schedule allows reclaim now. */
   scheduleAllows: boolean;
+  /** No other resize waits for room on this node: an OOM raise that does not fit may queue there (Deferred). */
+  mayQueueOnFullNode: boolean;
   now: number;
 }
 
@@ -368,15 +368,13 @@ export function decidePod(input: PodDecisionInput): Action {
   const reasons: string[] = [];
   const target: ResizeTarget = {};
   let cause: Cause | undefined;
-  let freeMemory = input.headroom.memory ?? Number.POSITIVE_INFINITY;
   for (const c of pod.containers) {
     if (!c.controlled) continue;
-    const guard = oomGuardDecision(c, pod.qos, policy, freeMemory, now);
+    const guard = oomGuardDecision(c, pod.qos, policy, now);
     reasons.push(...guard.reasons.map((r) => `${c.name}: ${r}`));
     if (guard.target) {
       target[c.name] = guard.target;
       cause = "oom-guard";
-      freeMemory -= Math.max(0, (guard.target.requests.memory ?? 0) - (c.desired.requests.memory ?? 0));
     }
   }
   if (!cause && input.path === "slow") {
@@ -399,8 +397,19 @@ export function decidePod(input: PodDecisionInput): Action {
   }
   if (!cause) return { kind: "none", reasons };
   for (const c of pod.containers) target[c.name] ??= c.desired;
-  const verdict = allowedResize(pod, cause, target, policy, input.memory, input.headroom, now);
+  const verdict = allowedResize(
+    pod,
+    cause,
+    target,
+    policy,
+    input.memory,
+    input.headroom,
+    input.mayQueueOnFullNode,
+    now,
+  );
   if (!verdict.allowed) return { kind: "skip", reasons: [...reasons, verdict.reason] };
+  if (verdict.queueNote)
+    return { kind: "resize", cause, target, reasons: [...reasons, verdict.queueNote], queues: true };
   return { kind: "resize", cause, target, reasons };
 }
 

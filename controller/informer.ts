@@ -98,12 +98,17 @@ export class Informer<T extends ObjectMeta> {
   }
 
   private async sleep(ms: number): Promise<void> {
+    const signal = this.abort.signal;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener("abort", () => {
+      const onAbort = () => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener("abort", onAbort, { once: true });
     });
   }
 

@@ -8,7 +8,7 @@ import { type OwnerLike, workloadOf } from "../metrics/workload.ts";
 import { decreaseAllowedAt, policyFor } from "../policies/match.ts";
 import type { Policy } from "../policies/schema.ts";
 import type { DecisionOutcome } from "../policies/status.ts";
-import { chargedRequests, isActive, nodeHeadroom } from "../resize/capacity.ts";
+import { chargedRequests, isActive, nodeAllocatable, nodeHeadroom } from "../resize/capacity.ts";
 import type { Flavor as RulesFlavor } from "../resize/flavor.ts";
 import { planResize } from "../resize/planner.ts";
 import type { NodeLike, PodLike } from "../resize/types.ts";
@@ -28,7 +28,7 @@ import {
 import { type ContainerDecision, recommendedFor, wire } from "./decisions.ts";
 import type { EventRecorder } from "./events.ts";
 import { desiredTarget, observePod, podKey } from "./observe.ts";
-import type { Flavor } from "./outcome.ts";
+import { type Flavor, readResizeOutcome } from "./outcome.ts";
 import { describeChange } from "./patch.ts";
 import { containerScope, decisionPolicy, writesPerMinute } from "./policy-view.ts";
 import { type Amounts, actualResources, type ContainerResources, desiredResources } from "./resources.ts";
@@ -95,6 +95,12 @@ export class Reconciler {
       const onNode = snapshot.pods.filter((p) => p.spec.nodeName === node.metadata.name && isActive(p));
       headroom.set(node.metadata.name, nodeHeadroom(node, onNode));
     }
+    // Nodes where a resize already waits for room: no second OOM raise queues behind it.
+    const waiting = new Set(
+      snapshot.pods
+        .filter((p) => p.spec.nodeName && readResizeOutcome(p, deps.flavor).state === "deferred")
+        .map((p) => p.spec.nodeName!),
+    );
     const live = new Set(snapshot.pods.map(podKey));
     deps.usage.retainPods(live);
     for (const uid of this.memory.keys()) if (!live.has(uid)) this.memory.delete(uid);
@@ -204,15 +210,22 @@ export class Reconciler {
         memory,
         path,
         scheduleAllows: decreaseAllowedAt(policy, new Date(now)),
+        mayQueueOnFullNode: !waiting.has(nodeName),
         now,
       });
       if (notes.length > 0) action = { ...action, reasons: [...action.reasons, ...notes] } as Action;
 
       if (action.kind === "resize") {
         // Every change goes through the planner: QoS kept, request ≤ limit, node headroom, flavor rules.
+        // A raise allowed to queue on a full node is bounded by the node's allocatable (never Infeasible);
+        // everything else by what is free now.
+        const node = nodes.get(nodeName);
         const charged = chargedRequests(pod);
-        const total = { cpu: (free.cpu ?? 0) + charged.cpu, memory: (free.memory ?? 0) + charged.memory };
-        const plan = planResize(pod, nodes.has(nodeName) ? total : undefined, deps.rules, action.target);
+        const total =
+          action.queues && node
+            ? nodeAllocatable(node)
+            : { cpu: (free.cpu ?? 0) + charged.cpu, memory: (free.memory ?? 0) + charged.memory };
+        const plan = planResize(pod, node ? total : undefined, deps.rules, action.target);
         if (plan.kind === "skip")
           action = { kind: "skip", reasons: [...action.reasons, ...plan.clamps, plan.reason] };
         else
@@ -230,6 +243,7 @@ export class Reconciler {
           action = { kind: "skip", reasons: [...action.reasons, act.outcome.reason] };
         else if (act.accepted) {
           const increase = requestIncrease(pod, action.target);
+          if (increase.cpu > (free.cpu ?? 0) || increase.memory > (free.memory ?? 0)) waiting.add(nodeName);
           headroom.set(nodeName, {
             cpu: (free.cpu ?? 0) - increase.cpu,
             memory: (free.memory ?? 0) - increase.memory,

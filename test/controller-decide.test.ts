@@ -19,15 +19,23 @@ const NOW = 1_800_000_000_000;
 const policy: DecisionPolicy = {
   name: "p",
   mode: "Apply",
-  oomGuard: { enabled: true, threshold: 0.9, horizonMs: 120_000, raiseFactor: 1.5 },
-  reclaim: { enabled: true, minConfidence: 0.5, minChange: 0.1, controlLimits: false, maxDataAgeMs: 300_000 },
+  oomGuard: { enabled: true, threshold: 0.9, horizonMs: 120_000, bumpFactor: 1.5, minBump: 100 * Mi },
+  reclaim: {
+    enabled: true,
+    minConfidence: 0.5,
+    minChange: 0.1,
+    controlLimits: false,
+    maxDataAgeMs: 300_000,
+    cooldownMs: 600_000,
+  },
+  controlledResources: ["cpu", "memory"],
   minAllowed: { memory: 64 * Mi, cpu: 10 },
   maxAllowed: { memory: 4096 * Mi },
 };
 
 function container(over: Partial<ContainerObservation> = {}): ContainerObservation {
   const res = { requests: { cpu: 500, memory: 256 * Mi }, limits: { cpu: 1000, memory: 512 * Mi } };
-  return { name: "app", desired: res, actual: res, ...over };
+  return { name: "app", controlled: true, desired: res, actual: res, ...over };
 }
 
 function pod(c: ContainerObservation, over: Partial<PodObservation> = {}): PodObservation {
@@ -43,7 +51,7 @@ function pod(c: ContainerObservation, over: Partial<PodObservation> = {}): PodOb
 
 describe("OOM guard", () => {
   it("raises only the memory limit of a Burstable container whose working set passed the threshold", () => {
-    const r = oomGuardDecision(container({ workingSetBytes: 480 * Mi }), "Burstable", policy, 0, NOW);
+    const r = oomGuardDecision(container({ workingSetBytes: 480 * Mi }), "Burstable", policy, NOW);
     expect(r.target?.limits.memory).toBe(768 * Mi);
     expect(r.target?.requests.memory).toBe(256 * Mi);
     expect(r.target?.limits.cpu).toBe(1000);
@@ -51,7 +59,7 @@ describe("OOM guard", () => {
   });
 
   it("does nothing below the threshold", () => {
-    const r = oomGuardDecision(container({ workingSetBytes: 400 * Mi }), "Burstable", policy, 0, NOW);
+    const r = oomGuardDecision(container({ workingSetBytes: 400 * Mi }), "Burstable", policy, NOW);
     expect(r.target).toBeUndefined();
   });
 
@@ -60,7 +68,6 @@ describe("OOM guard", () => {
       container({ workingSetBytes: 300 * Mi, forecastPeakBytes: 600 * Mi }),
       "Burstable",
       policy,
-      0,
       NOW,
     );
     // Sized for the forecast peak, not only the raise factor: 600 / 0.9 × 1.1 ≈ 734 Mi < 768.
@@ -69,41 +76,35 @@ describe("OOM guard", () => {
   });
 
   it("sizes the raise from usage when usage outgrew the factor", () => {
-    const r = oomGuardDecision(container({ forecastPeakBytes: 1000 * Mi }), "Burstable", policy, 0, NOW);
+    const r = oomGuardDecision(container({ forecastPeakBytes: 1000 * Mi }), "Burstable", policy, NOW);
     expect(r.target?.limits.memory).toBeGreaterThanOrEqual(Math.ceil((1000 * Mi) / 0.9));
   });
 
   it("doubles the limit right after an OOM kill, and forgets the kill after ten minutes", () => {
     const killed = container({ oomKilledAt: NOW - 5_000, workingSetBytes: 10 * Mi });
-    expect(oomGuardDecision(killed, "Burstable", policy, 0, NOW).target?.limits.memory).toBe(1024 * Mi);
+    expect(oomGuardDecision(killed, "Burstable", policy, NOW).target?.limits.memory).toBe(1024 * Mi);
     const old = container({ oomKilledAt: NOW - 11 * 60_000, workingSetBytes: 10 * Mi });
-    expect(oomGuardDecision(old, "Burstable", policy, 0, NOW).target).toBeUndefined();
+    expect(oomGuardDecision(old, "Burstable", policy, NOW).target).toBeUndefined();
   });
 
-  it("keeps a Guaranteed pod Guaranteed: request follows the limit, capped by node headroom", () => {
+  it("keeps a Guaranteed pod Guaranteed: the request follows the limit", () => {
     const g = { requests: { cpu: 500, memory: 512 * Mi }, limits: { cpu: 500, memory: 512 * Mi } };
     const c = container({ desired: g, actual: g, workingSetBytes: 500 * Mi });
-    const roomy = oomGuardDecision(c, "Guaranteed", policy, 4096 * Mi, NOW);
-    expect(roomy.target?.requests.memory).toBe(roomy.target?.limits.memory);
-    expect(roomy.target?.limits.memory).toBe(768 * Mi);
-    const tight = oomGuardDecision(c, "Guaranteed", policy, 100 * Mi, NOW);
-    expect(tight.target?.limits.memory).toBe(612 * Mi);
-    expect(tight.target?.requests.memory).toBe(612 * Mi);
-    const full = oomGuardDecision(c, "Guaranteed", policy, 0, NOW);
-    expect(full.target).toBeUndefined();
-    expect(full.reasons.join(" ")).toContain("no node headroom");
+    const r = oomGuardDecision(c, "Guaranteed", policy, NOW);
+    expect(r.target?.limits.memory).toBe(768 * Mi);
+    expect(r.target?.requests.memory).toBe(768 * Mi);
+    expect(r.target?.requests.cpu).toBe(500);
   });
 
   it("never exceeds max-allowed and says so when already there", () => {
     const p = { ...policy, maxAllowed: { memory: 600 * Mi } };
-    const r = oomGuardDecision(container({ workingSetBytes: 500 * Mi }), "Burstable", p, 0, NOW);
+    const r = oomGuardDecision(container({ workingSetBytes: 500 * Mi }), "Burstable", p, NOW);
     expect(r.target?.limits.memory).toBe(600 * Mi);
     const at = { requests: { memory: 256 * Mi }, limits: { memory: 600 * Mi } };
     const r2 = oomGuardDecision(
       container({ desired: at, actual: at, workingSetBytes: 590 * Mi }),
       "Burstable",
       p,
-      0,
       NOW,
     );
     expect(r2.target).toBeUndefined();
@@ -116,7 +117,6 @@ describe("OOM guard", () => {
       container({ desired: none, actual: none, workingSetBytes: 9e9 }),
       "Burstable",
       policy,
-      0,
       NOW,
     );
     expect(r.target).toBeUndefined();
@@ -198,6 +198,7 @@ describe("decidePod", () => {
     headroom: { cpu: 4000, memory: 4096 * Mi },
     memory: EMPTY_MEMORY,
     scheduleAllows: true,
+    mayQueueOnFullNode: false,
     now: NOW,
   };
 
@@ -255,17 +256,38 @@ describe("decidePod", () => {
     expect(decidePod({ ...base, policy: lower, memory, pod: pod(c), path: "fast" }).kind).toBe("resize");
   });
 
-  it("counts node headroom for request increases", () => {
+  it("counts node headroom for request increases; an OOM raise may queue on a full node, one at a time", () => {
     const g = { requests: { cpu: 500, memory: 512 * Mi }, limits: { cpu: 500, memory: 512 * Mi } };
     const c = container({ desired: g, actual: g, workingSetBytes: 500 * Mi });
-    const a = decidePod({
+    const full = {
       ...base,
-      headroom: { memory: 0, cpu: 0 },
+      headroom: { memory: 100 * Mi, cpu: 0 },
       pod: pod(c, { qos: "Guaranteed" }),
-      path: "fast",
+      path: "fast" as const,
+    };
+    const a = decidePod(full);
+    expect(a.kind).toBe("skip");
+    expect(a.reasons.at(-1)).toBe("node headroom: memory request +256Mi needed, 100Mi free");
+    const queued = decidePod({ ...full, mayQueueOnFullNode: true });
+    expect(queued.kind).toBe("resize");
+    expect(queued.reasons.at(-1)).toContain("the node will defer it");
+    const burstable = container({ workingSetBytes: 480 * Mi });
+    // A Burstable raise touches only the limit: no headroom needed.
+    expect(decidePod({ ...full, pod: pod(burstable) }).kind).toBe("resize");
+  });
+
+  it("leaves uncontrolled containers alone and respects the reclaim cooldown", () => {
+    const c = container({ controlled: false, workingSetBytes: 500 * Mi });
+    expect(decidePod({ ...base, pod: pod(c), path: "fast" }).kind).toBe("none");
+    const idle = container({
+      recommendation: { requests: { memory: 100 * Mi }, confidence: 1, dataUntil: NOW },
     });
+    const memory = { ...EMPTY_MEMORY, lastResizedAt: NOW - 60_000 };
+    const a = decidePod({ ...base, memory, pod: pod(idle), path: "slow" });
     expect(a.kind).toBe("none");
-    expect(a.reasons.join(" ")).toContain("no node headroom");
+    expect(a.reasons.join(" ")).toContain("cooldown after the last resize, 540s left");
+    const b = decidePod({ ...base, memory, scheduleAllows: false, pod: pod(idle), path: "slow" });
+    expect(b.reasons.join(" ")).toContain("outside the policy's decrease schedule");
   });
 });
 
