@@ -243,9 +243,10 @@ describe("manifests/README.md", () => {
   it("documents every spec field with its real default", () => {
     const readme = readFileSync(join(MANIFESTS, "README.md"), "utf8");
     const documented = new Map(
-      [...readme.matchAll(/^\| `([\w.]+)` \| (.+?) \|/gm)].map(([, field, value]) => [
+      // Cells may be padded to align the table.
+      [...readme.matchAll(/^\| `([\w.]+)` +\| (.+?) +\|/gm)].map(([, field, value]) => [
         field!,
-        value!.replace(/`/g, ""),
+        value!.replace(/`/g, "").trim(),
       ]),
     );
     const flatten = (value: Json, prefix = ""): [string, unknown][] =>
