@@ -3,7 +3,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parse as parseYaml } from "yaml";
-import { builtinResources, Catalog, type ResourceDef } from "./api/catalog.ts";
+import { parseFieldValidation, type WriteOptions } from "./api/admission.ts";
+import { builtinResources, Catalog, type ResourceDef, strategyKey } from "./api/catalog.ts";
 import {
   AGGREGATED_V2,
   aggregatedDiscovery,
@@ -18,7 +19,7 @@ import { isObject, type JsonObject } from "./api/json.ts";
 import { groupVersionDocument, openapiIndex } from "./api/openapi.ts";
 import { decodeProtobuf, PROTOBUF } from "./api/protobuf.ts";
 import { getOne, listBody, listObjects } from "./api/read.ts";
-import { parseFieldValidation, Rest, strategyKey, type Target, type WriteOptions } from "./api/rest.ts";
+import { Rest, type Target } from "./api/rest.ts";
 import { parseIncludeObject, toTable, wantsTable } from "./api/table.ts";
 import { prepareWatch, serveWatch } from "./api/watch.ts";
 import type { KubeObject, MetricsProvider, ObjectStore, ResourceStrategy } from "./contracts.ts";

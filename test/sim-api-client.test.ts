@@ -293,7 +293,7 @@ describe("client-node against the simulated API server", () => {
     const events = await watchLines(`/api/v1/namespaces/${NS}/pods?watch=true&resourceVersion=${old}`, 1);
     expect(events[0]?.type).toBe("ERROR");
     expect(events[0]?.object).toMatchObject({ kind: "Status", code: 410, reason: "Expired" });
-    expect(String((events[0]?.object as { message?: string }).message)).toMatch(
+    expect(String((events[0]?.object as { message?: string } | undefined)?.message)).toMatch(
       new RegExp(`^too old resource version: ${old} \\(\\d+\\)$`),
     );
   });

@@ -3,11 +3,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { builtinResources } from "../sim/api/catalog.ts";
+import { humanDuration } from "../sim/api/printers.ts";
 import { decodeProtobuf } from "../sim/api/protobuf.ts";
 import { listObjects } from "../sim/api/read.ts";
 import { matchesLabels, parseFieldSelector, parseLabelSelector } from "../sim/api/selectors.ts";
 import { strategicMergePatch } from "../sim/api/strategic.ts";
-import { humanDuration } from "../sim/api/table.ts";
 import { type KubeObject, PODS, type StoreEvent } from "../sim/contracts.ts";
 import { type ApiError, fieldInvalid, fieldRequired, invalid, toStatus } from "../sim/errors.ts";
 import { MemoryStore } from "../sim/store.ts";

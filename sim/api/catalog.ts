@@ -129,6 +129,12 @@ export function storageOf(def: ResourceDef): ResourceKey {
   return def.storage ?? { group: def.group, version: def.version, resource: def.resource };
 }
 
+/** The key strategies are registered under: "<group>/<resource>" of the storage ("/pods", "/events"). */
+export function strategyKey(def: ResourceDef): string {
+  const s = storageOf(def);
+  return `${s.group}/${s.resource}`;
+}
+
 export function apiVersionOf(def: { group: string; version: string }): string {
   return def.group ? `${def.group}/${def.version}` : def.version;
 }

@@ -8,21 +8,15 @@ import {
   badRequest,
   conflict,
   fieldInvalid,
-  fieldRequired,
   invalid,
   notFound,
   OBJECT_MODIFIED,
 } from "../errors.ts";
 import { formatTime, nextGeneration, type WatchableStore } from "../store.ts";
-import { apiVersionOf, type Catalog, type ResourceDef, storageOf } from "./catalog.ts";
-import { CRD_KEY, customResourceDefs, defaultCrd, validateCrd, validateCustomObject } from "./crd.ts";
-import {
-  checkMicroTimes,
-  coreToEventsV1,
-  eventsV1ToCore,
-  validateCoreEvent,
-  validateEventsV1,
-} from "./events.ts";
+import { admitKind, validateObjectMeta, type WriteOptions } from "./admission.ts";
+import { apiVersionOf, type Catalog, type ResourceDef, storageOf, strategyKey } from "./catalog.ts";
+import { CRD_KEY, customResourceDefs } from "./crd.ts";
+import { coreToEventsV1, eventsV1ToCore } from "./events.ts";
 import { isObject, type JsonObject } from "./json.ts";
 import { applyPatch } from "./patch.ts";
 
@@ -46,8 +40,6 @@ export interface RestDeps {
   now: () => Date;
 }
 
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
 
 function randomSuffix(): string {
@@ -56,30 +48,12 @@ function randomSuffix(): string {
   return s;
 }
 
-export function strategyKey(def: ResourceDef): string {
-  const s = storageOf(def);
-  return `${s.group}/${s.resource}`;
-}
-
 /** How an object read from storage is shown through `def` (events.k8s.io conversion, CR version). */
 export function present(def: ResourceDef, obj: KubeObject): KubeObject {
   if (def.storage && def.group === "events.k8s.io") return coreToEventsV1(obj);
   const apiVersion = apiVersionOf(def);
   if (obj.apiVersion === apiVersion && obj.kind === def.kind) return obj;
   return { ...obj, apiVersion, kind: def.kind };
-}
-
-export type FieldValidation = "Ignore" | "Warn" | "Strict";
-
-export function parseFieldValidation(value: string | null): FieldValidation {
-  if (value === null || value === "" || value === "Warn") return "Warn";
-  if (value === "Ignore" || value === "Strict") return value;
-  throw badRequest(`fieldValidation parameter unsupported: ${value}`);
-}
-
-export interface WriteOptions {
-  dryRun: boolean;
-  fieldValidation: FieldValidation;
 }
 
 export class Rest {
@@ -144,76 +118,6 @@ export class Rest {
     return obj;
   }
 
-  private validateMeta(t: Target, obj: KubeObject): void {
-    const name = obj.metadata.name;
-    const causes = [];
-    if (!name) causes.push(fieldRequired("metadata.name", "name or generateName is required"));
-    else if (
-      t.def.resource === "namespaces" && !t.def.group ? !DNS_LABEL.test(name) : !DNS_SUBDOMAIN.test(name)
-    ) {
-      const label = t.def.resource === "namespaces" && !t.def.group;
-      causes.push(
-        fieldInvalid(
-          "metadata.name",
-          name,
-          label
-            ? "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
-            : "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
-        ),
-      );
-    }
-    for (const field of ["labels", "annotations"] as const) {
-      const map = obj.metadata[field];
-      if (map === undefined || map === null) continue;
-      if (!isObject(map)) causes.push(fieldInvalid(`metadata.${field}`, map, "must be a map of strings"));
-      else
-        for (const [k, v] of Object.entries(map)) {
-          if (typeof v !== "string")
-            causes.push(fieldInvalid(`metadata.${field}`, v, `value of ${k} must be a string`));
-        }
-    }
-    if (causes.length) throw invalid(t.def.kind, name ?? "", causes, t.def.group || undefined);
-  }
-
-  /** Kind-specific checks shared by create and update; returns the object to store and warnings. */
-  private admit(
-    t: Target,
-    obj: KubeObject,
-    opts: WriteOptions,
-    isCreate: boolean,
-  ): { object: KubeObject; warnings: string[] } {
-    const warnings: string[] = [];
-    const def = t.def;
-    let object = obj;
-    if (strategyKey(def) === "/events") {
-      if (isCreate && def.group === "events.k8s.io") validateEventsV1(coreToEventsV1(object));
-      validateCoreEvent(object);
-      const series = isObject(object.series) ? object.series : {};
-      checkMicroTimes("Event", def.version, [
-        ["eventTime", object.eventTime],
-        ["series.lastObservedTime", series.lastObservedTime],
-      ]);
-    }
-    if (strategyKey(def) === "coordination.k8s.io/leases") {
-      const spec = isObject(object.spec) ? object.spec : {};
-      checkMicroTimes("Lease", def.version, [
-        ["spec.acquireTime", spec.acquireTime],
-        ["spec.renewTime", spec.renewTime],
-      ]);
-    }
-    if (strategyKey(def) === `${CRD_KEY.group}/${CRD_KEY.resource}`) {
-      validateCrd(object);
-      object = defaultCrd(object, this.nowText());
-    }
-    if (def.custom) {
-      const checked = validateCustomObject(def, object, opts.fieldValidation === "Strict");
-      if (opts.fieldValidation === "Warn")
-        warnings.push(...checked.unknownFields.map((f) => `unknown field "${f}"`));
-      object = checked.object;
-    }
-    return { object, warnings };
-  }
-
   create(t: Target, body: unknown, opts: WriteOptions): WriteResult {
     const def = t.def;
     let obj = this.normalizeBody(t, body);
@@ -231,12 +135,12 @@ export class Rest {
       "generation",
     ])
       delete meta[k];
-    this.validateMeta(t, obj);
+    validateObjectMeta(t.def, obj);
     if (def.namespaced && !this.deps.store.getShared(NAMESPACES, undefined, t.namespace ?? "")) {
       throw notFound("namespaces", t.namespace ?? "");
     }
     if (def.custom && def.subresources.includes("status")) delete obj.status;
-    const admitted = this.admit(t, obj, opts, true);
+    const admitted = admitKind(def, obj, opts, true, this.nowText());
     obj = admitted.object;
     const strategy = this.strategy(def);
     if (strategy?.prepareForCreate) obj = strategy.prepareForCreate(obj, this.ctx("create", undefined, opts));
@@ -294,7 +198,7 @@ export class Rest {
     next.apiVersion = old.apiVersion;
     next.kind = old.kind;
     next.metadata.resourceVersion = old.metadata.resourceVersion;
-    const admitted = sub ? { object: next, warnings: [] } : this.admit(t, next, opts, false);
+    const admitted = sub ? { object: next, warnings: [] } : admitKind(def, next, opts, false, this.nowText());
     next = admitted.object;
     if (strategy?.prepareForUpdate) next = strategy.prepareForUpdate(next, old, this.ctx(verb, sub, opts));
     return { object: next, warnings: admitted.warnings };
@@ -329,7 +233,7 @@ export class Rest {
     }
     if (rv && rv !== old.metadata.resourceVersion)
       throw conflict(t.def.resource, t.name ?? "", OBJECT_MODIFIED, t.def.group);
-    this.validateMeta(t, written);
+    validateObjectMeta(t.def, written);
     const prepared = this.prepareUpdate(t, old, written, "update", opts);
     const stored = this.commitUpdate(t, old, prepared.object, opts);
     this.afterWrite(t.def);
@@ -343,7 +247,7 @@ export class Rest {
     if (rv && rv !== old.metadata.resourceVersion)
       throw conflict(t.def.resource, t.name ?? "", OBJECT_MODIFIED, t.def.group);
     const written = this.normalizeBody(t, { ...patched, apiVersion: apiVersionOf(t.def), kind: t.def.kind });
-    this.validateMeta(t, written);
+    validateObjectMeta(t.def, written);
     const prepared = this.prepareUpdate(t, old, written, "patch", opts);
     const stored = this.commitUpdate(t, old, prepared.object, opts);
     this.afterWrite(t.def);
