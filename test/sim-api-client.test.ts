@@ -237,6 +237,25 @@ describe("client-node against the simulated API server", () => {
     expect(unknownPath.body.message).toBe("the server could not find the requested resource");
   });
 
+  it("negotiates the patch type before looking the object up", async () => {
+    const apply = await raw(`/api/v1/namespaces/${NS}/pods/absent?fieldManager=me`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/apply-patch+yaml" },
+      body: "{}",
+    });
+    expect(apply.status).toBe(415);
+    expect(apply.body.message).toBe(
+      "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json",
+    );
+    const merge = await raw(`/api/v1/namespaces/${NS}/pods/absent`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/merge-patch+json" },
+      body: "{}",
+    });
+    expect(merge.status).toBe(404);
+    expect(merge.body.message).toBe('pods "absent" not found');
+  });
+
   it("delivers ADDED, MODIFIED and DELETED through client-node's Watch", async () => {
     const seen: string[] = [];
     const watch = new Watch(kc);

@@ -26,6 +26,18 @@ function decode(body: string): unknown {
   }
 }
 
+/**
+ * The patch type of a Content-Type; 415 when the resource does not take it. Checked before the object is
+ * looked up, as the real handler negotiates first. Server-side apply is refused this way: it needs field
+ * ownership tracking, which the simulator does not keep.
+ */
+export function patchType(contentType: string, custom: boolean): string {
+  const type = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+  const accepted = patchTypesFor(custom);
+  if (!accepted.includes(type)) throw unsupportedMediaType(accepted);
+  return type;
+}
+
 /** Applies a PATCH body to the stored object; returns the patched copy (the original is untouched). */
 export function applyPatch(
   contentType: string,
@@ -33,12 +45,7 @@ export function applyPatch(
   original: KubeObject,
   custom: boolean,
 ): KubeObject {
-  const type = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
-  const accepted = patchTypesFor(custom);
-  if (!accepted.includes(type)) {
-    // Server-side apply needs field ownership tracking, which the simulator does not keep.
-    throw unsupportedMediaType(accepted);
-  }
+  const type = patchType(contentType, custom);
   const patch = decode(body);
   let patched: unknown;
   switch (type) {

@@ -18,7 +18,7 @@ import { apiVersionOf, type Catalog, type ResourceDef, storageOf, strategyKey } 
 import { CRD_KEY, customResourceDefs } from "./crd.ts";
 import { coreToEventsV1, eventsV1ToCore } from "./events.ts";
 import { isObject, type JsonObject } from "./json.ts";
-import { applyPatch } from "./patch.ts";
+import { applyPatch, patchType } from "./patch.ts";
 
 export interface Target {
   def: ResourceDef;
@@ -241,6 +241,7 @@ export class Rest {
   }
 
   patch(t: Target, contentType: string, body: string, opts: WriteOptions): WriteResult {
+    patchType(contentType, Boolean(t.def.custom));
     const old = this.getObject(t);
     const patched = applyPatch(contentType, body, present(t.def, old), Boolean(t.def.custom));
     const rv = patched.metadata.resourceVersion;
