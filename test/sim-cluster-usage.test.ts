@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../sim/clock.ts";
@@ -8,7 +12,7 @@ import {
   type TraceLoader,
   UsageError,
 } from "../sim/usage.ts";
-import { traceFromCsv } from "../sim/usage-trace.ts";
+import { fileTraceLoader, traceFromCsv } from "../sim/usage-trace.ts";
 
 const MI = 1024 * 1024;
 const opts = { seed: "ns/pod/app" };
@@ -52,6 +56,28 @@ describe("usage expressions", () => {
       traceFromCsv("t,cpu,mem\n0,0.5,100\n300,1.5,200\n", column, "x");
     const fn = parseUsageExpression("trace(usage.csv, cpu)", "cpu", { seed: "s", loadTrace });
     expect([fn(0), fn(299), fn(300), fn(600)]).toEqual([500, 500, 1500, 500]);
+  });
+
+  it("loads trace(file, column) from a gzipped CSV relative to the scenario directory, with a clear error for a missing column", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sim-trace-"));
+    try {
+      writeFileSync(
+        join(dir, "cpu.csv.gz"),
+        gzipSync("TIMESTAMP,CPU_USAGE_ACTUAL\n2023.04.02-00:09:00:000,0.24\n2023.04.02-00:10:00:000,0.48\n"),
+      );
+      const loadTrace = fileTraceLoader(dir);
+      const fn = parseUsageExpression("trace(cpu.csv.gz, CPU_USAGE_ACTUAL)", "cpu", { seed: "s", loadTrace });
+      // A non-numeric time column means the one-minute grid of the bundled traces.
+      expect([fn(0), fn(59), fn(60), fn(120)]).toEqual([240, 240, 480, 240]);
+      expect(() => parseUsageExpression("trace(cpu.csv.gz, mem)", "cpu", { seed: "s", loadTrace })).toThrow(
+        'has no column "mem" (columns: TIMESTAMP, CPU_USAGE_ACTUAL)',
+      );
+      expect(() => parseUsageExpression("trace(nope.csv, x)", "cpu", { seed: "s", loadTrace })).toThrow(
+        /cannot read trace .*nope\.csv: ENOENT/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reads durations in s, m, h, d and combinations", () => {
