@@ -2,6 +2,7 @@
 // within the rules that concern one container — request ≤ limit, Guaranteed pairs, the TKE 100m floor and
 // strict Burstable relation, the 1.33 memory-limit hold — and is finally written into a copy of the pod.
 
+import { isSidecar } from "./capacity.ts";
 import type { Flavor } from "./flavor.ts";
 import type { ResourceChange } from "./planner.ts";
 import { effectiveRequest } from "./qos.ts";
@@ -17,6 +18,8 @@ const MIN_VALUE: Record<ResourceName, number> = { cpu: 1, memory: MEBIBYTE };
 /** One resource of one container while it is being planned. */
 export interface Slot {
   container: string;
+  /** Where the container lives: regular containers, or a sidecar among the init containers. */
+  list: "containers" | "initContainers";
   index: number;
   resource: ResourceName;
   /** Current effective request (explicit, else the limit) and limit. */
@@ -51,7 +54,7 @@ function memoryPolicyNotRequired(container: ContainerSpec): boolean {
 
 export function makeSlots(pod: PodLike, flavor: Flavor, qos: QosClass): Slot[] {
   const slots: Slot[] = [];
-  pod.spec.containers.forEach((container, index) => {
+  const add = (container: ContainerSpec, list: Slot["list"], index: number) => {
     for (const resource of RESIZABLE) {
       const requestText = effectiveRequest(container, resource);
       const limitText = container.resources?.limits?.[resource];
@@ -59,6 +62,7 @@ export function makeSlots(pod: PodLike, flavor: Flavor, qos: QosClass): Slot[] {
       const limit = limitText === undefined ? undefined : parseResource(resource, limitText);
       slots.push({
         container: container.name,
+        list,
         index,
         resource,
         request,
@@ -75,7 +79,15 @@ export function makeSlots(pod: PodLike, flavor: Flavor, qos: QosClass): Slot[] {
         newLimit: limit,
       });
     }
+  };
+  pod.spec.containers.forEach((container, index) => {
+    add(container, "containers", index);
   });
+  // Upstream resizes sidecars like regular containers (1.33+); TKE and plain init containers stay as they are.
+  if (flavor.kind === "upstream")
+    (pod.spec.initContainers ?? []).forEach((container, index) => {
+      if (isSidecar(container)) add(container, "initContainers", index);
+    });
   return slots;
 }
 
@@ -112,7 +124,7 @@ export function applyDesire(
     );
     return;
   }
-  const container = pod.spec.containers[slot.index]!;
+  const container = pod.spec[slot.list]![slot.index]!;
   const holdsMemoryLimit =
     flavor.kind === "upstream" &&
     flavor.version === "1.33" &&
@@ -196,7 +208,7 @@ export function applySlots(pod: PodLike, slots: Slot[]): { proposed: PodLike; ch
   const proposed = structuredClone(pod);
   const changes: ResourceChange[] = [];
   for (const slot of slots) {
-    const container = proposed.spec.containers[slot.index]!;
+    const container = proposed.spec[slot.list]![slot.index]!;
     const { resource, container: name } = slot;
     const requestChanged = slot.newRequest !== slot.request;
     // A limit-only resource requests its limit; moving the limit would silently move the request too,

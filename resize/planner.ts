@@ -3,7 +3,7 @@
 // keeps the pod's total requests within the node headroom, and says in words why each value was clamped.
 // Every plan is checked against the flavor's rule set before it is returned; a refusal becomes a Skip.
 
-import { podRequests, type ResourceAmounts } from "./capacity.ts";
+import { isSidecar, podRequests, type ResourceAmounts } from "./capacity.ts";
 import { type Flavor, minorOf } from "./flavor.ts";
 import { MIRROR_POD_ANNOTATION } from "./kubelet-decision.ts";
 import {
@@ -140,13 +140,16 @@ export function planResize(
   if (refusal !== undefined) return { kind: "skip", reason: refusal, clamps };
 
   for (const [name, want] of Object.entries(desired)) {
-    const index = pod.spec.containers.findIndex((c) => c.name === name);
-    if (index < 0) {
+    const own = slots.filter((s) => s.container === name);
+    if (own.length === 0) {
       const init = (pod.spec.initContainers ?? []).some((c) => c.name === name);
+      const sidecar = (pod.spec.initContainers ?? []).some((c) => c.name === name && isSidecar(c));
       clamps.push(
-        init
-          ? `${name} not resized: init and sidecar containers are left alone`
-          : `${name}: no such container`,
+        !init
+          ? `${name}: no such container`
+          : sidecar
+            ? `${name} not resized: TKE resizes regular containers only`
+            : `${name} not resized: the resources of init containers are immutable`,
       );
       continue;
     }
@@ -158,7 +161,7 @@ export function planResize(
       };
       const request = readable(want.requests?.[resource]);
       const limit = readable(want.limits?.[resource]);
-      const slot = slots.find((s) => s.index === index && s.resource === resource)!;
+      const slot = own.find((s) => s.resource === resource)!;
       applyDesire(
         slot,
         {
@@ -190,13 +193,19 @@ export function planResize(
   return { kind: "resize", proposed, changes, clamps };
 }
 
-/** Body of a strategic-merge patch applying a plan: {"spec":{"containers":[{"name":…,"resources":{…}}]}} */
+type ContainerPatch = { name: string; resources: ResourceRequirements };
+
+/** Body of a strategic-merge patch applying a plan: {"spec":{"containers":[{"name":…,"resources":{…}}]}}
+ *  (plus "initContainers" when a sidecar changes). Each changed container carries its full proposed resources. */
 export function resizePatch(plan: ResizePlan): {
-  spec: { containers: { name: string; resources: ResourceRequirements }[] };
+  spec: { containers: ContainerPatch[]; initContainers?: ContainerPatch[] };
 } {
   const names = new Set(plan.changes.map((c) => c.container));
-  const containers = plan.proposed.spec.containers
-    .filter((c) => names.has(c.name))
-    .map((c) => ({ name: c.name, resources: structuredClone(c.resources ?? {}) }));
-  return { spec: { containers } };
+  const pick = (list: PodLike["spec"]["containers"] | undefined) =>
+    (list ?? [])
+      .filter((c) => names.has(c.name))
+      .map((c) => ({ name: c.name, resources: structuredClone(c.resources ?? {}) }));
+  const containers = pick(plan.proposed.spec.containers);
+  const initContainers = pick(plan.proposed.spec.initContainers);
+  return { spec: initContainers.length > 0 ? { containers, initContainers } : { containers } };
 }

@@ -185,7 +185,16 @@ function checkPlan(
         if (name !== "cpu" && name !== "memory") expect(text).toBe(old.resources?.[kind]?.[name]);
     expect(c.name).toBe(old.name);
   });
-  expect(proposed.spec.initContainers).toEqual(pod.spec.initContainers);
+  // Plain init containers never change; sidecars only upstream, within the same rules as containers.
+  (proposed.spec.initContainers ?? []).forEach((c, i) => {
+    const old = pod.spec.initContainers![i]!;
+    if (c.restartPolicy !== "Always" || flavor.kind === "tke") expect(c).toEqual(old);
+    const requests = numbers(c.resources?.requests);
+    const limits = numbers(c.resources?.limits);
+    for (const [name, request] of Object.entries(requests))
+      if (limits[name] !== undefined) expect(request).toBeLessThanOrEqual(limits[name]!);
+    expect(Object.keys(limits).sort()).toEqual(Object.keys(old.resources?.limits ?? {}).sort());
+  });
   // Never exceeds the headroom; with an unknown node, no request goes up.
   const after = podRequests(proposed);
   if (headroom) {
@@ -197,10 +206,11 @@ function checkPlan(
         expect(change.to).toBeLessThanOrEqual(change.from ?? Number.POSITIVE_INFINITY);
   }
   // The patch carries exactly the proposed resources of the changed containers.
-  for (const patched of resizePatch(result).spec.containers)
-    expect(patched.resources).toEqual(
-      proposed.spec.containers.find((c) => c.name === patched.name)!.resources ?? {},
-    );
+  const patch = resizePatch(result).spec;
+  for (const patched of [...patch.containers, ...(patch.initContainers ?? [])]) {
+    const all = [...proposed.spec.containers, ...(proposed.spec.initContainers ?? [])];
+    expect(patched.resources).toEqual(all.find((c) => c.name === patched.name)!.resources ?? {});
+  }
 }
 
 describe("planner properties", () => {

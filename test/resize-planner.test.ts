@@ -216,6 +216,37 @@ describe("planResize", () => {
     });
   });
 
+  it("resizes a sidecar upstream (its patch goes under initContainers) but not on TKE", () => {
+    const proxy = {
+      name: "proxy",
+      requests: { cpu: "100m", memory: "64Mi" },
+      limits: { cpu: "200m", memory: "128Mi" },
+      restartPolicy: "Always",
+    };
+    const pod = makePod([burstable], { init: [proxy] });
+    const plan = resize(planResize(pod, plenty, v135, { proxy: { requests: { cpu: 150 } } }));
+    expect(plan.changes).toEqual([
+      { container: "proxy", resource: "cpu", kind: "requests", from: 100, to: 150 },
+    ]);
+    expect(resizePatch(plan)).toEqual({
+      spec: {
+        containers: [],
+        initContainers: [
+          {
+            name: "proxy",
+            resources: {
+              requests: { cpu: "150m", memory: "64Mi" },
+              limits: { cpu: "200m", memory: "128Mi" },
+            },
+          },
+        ],
+      },
+    });
+    expect(planResize(pod, plenty, tke, { proxy: { requests: { cpu: 150 } } }).clamps).toEqual([
+      "proxy not resized: TKE resizes regular containers only",
+    ]);
+  });
+
   it("reports desires for unknown or init containers and an unchanged desire", () => {
     const pod = makePod([burstable], { init: [{ name: "setup", requests: { cpu: "100m" } }] });
     const skip = planResize(pod, plenty, v135, {
@@ -224,7 +255,7 @@ describe("planResize", () => {
     });
     expect(skip.clamps).toEqual([
       "ghost: no such container",
-      "setup not resized: init and sidecar containers are left alone",
+      "setup not resized: the resources of init containers are immutable",
     ]);
     expect(planResize(pod, plenty, v135, { app: { requests: { cpu: 250 } } })).toEqual({
       kind: "skip",
