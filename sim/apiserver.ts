@@ -235,8 +235,7 @@ export async function startApiServer(
     };
     const collection = t.name === undefined;
     if (method === "GET" && collection) {
-      if (def.namespaced && t.namespace === undefined && !def.verbs.includes("list"))
-        throw methodNotAllowed();
+      if (!def.verbs.includes("list")) throw methodNotAllowed();
       if (query.get("watch") === "true" || query.get("watch") === "1") {
         info.verb = "watch";
         if (!def.verbs.includes("watch")) throw methodNotAllowed();

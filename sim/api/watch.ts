@@ -24,6 +24,21 @@ export interface WatchOptions {
 
 type WireEvent = { type: string; object: object };
 
+/**
+ * JSON of stored objects as watchers of their own kind see them. Stored objects are frozen and shared, so one
+ * serialisation serves every watcher of a change.
+ */
+const serialized = new WeakMap<object, string>();
+
+function objectJson(o: object): string {
+  let json = serialized.get(o);
+  if (json === undefined) {
+    json = JSON.stringify(o);
+    if (Object.isFrozen(o)) serialized.set(o, json);
+  }
+  return json;
+}
+
 /** Validates the watch request; throws before any byte is written, so errors are ordinary responses. */
 export function prepareWatch(def: ResourceDef, query: URLSearchParams): Filter {
   const filter = parseFilter(def, query);
@@ -81,7 +96,7 @@ export function serveWatch(res: ServerResponse, opts: WatchOptions, filter: Filt
     return table;
   };
   const send = (event: WireEvent): void => {
-    if (!closed) res.write(`${JSON.stringify(event)}\n`);
+    if (!closed) res.write(`{"type":"${event.type}","object":${objectJson(event.object)}}\n`);
   };
   const bookmark = (annotations?: Record<string, string>): void => {
     send({
