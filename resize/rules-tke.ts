@@ -43,8 +43,19 @@ export const TKE_MESSAGES = {
   invalidQuantity: "not a valid quantity",
 } as const;
 
+/** Resources compared by value, so "0.5" and "500m" are the same cpu. */
 function resourcesJson(c: ContainerSpec): string {
-  return JSON.stringify([c.resources?.requests ?? {}, c.resources?.limits ?? {}]);
+  const canonical = (list: Record<string, string> | undefined) =>
+    Object.entries(list ?? {})
+      .map(([name, text]) => {
+        try {
+          return [name, parseResource(name, text)];
+        } catch {
+          return [name, text];
+        }
+      })
+      .sort(([a], [b]) => String(a).localeCompare(String(b)));
+  return JSON.stringify([canonical(c.resources?.requests), canonical(c.resources?.limits)]);
 }
 
 function parseOrNull(resource: string, text: string | undefined): number | undefined {

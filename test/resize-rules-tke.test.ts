@@ -179,5 +179,10 @@ describe("tke in-place resize restrictions", () => {
     const relabelled = structuredClone(pod);
     relabelled.metadata.labels = { a: "b" };
     expect(messages(pod, relabelled)).toEqual([]);
+    const respelled = withResources(pod, 0, {
+      requests: { memory: "64Mi", cpu: "0.25" },
+      limits: demo.limits,
+    });
+    expect(messages(pod, respelled)).toEqual([]);
   });
 });
