@@ -237,6 +237,40 @@ describe("client-node against the simulated API server", () => {
     expect(unknownPath.body.message).toBe("the server could not find the requested resource");
   });
 
+  it("serves health, version, legacy and aggregated discovery, and OpenAPI v3 with fieldValidation on patches", async () => {
+    for (const path of ["/healthz", "/readyz", "/livez"]) {
+      const res = await fetch(`${server.url}${path}`);
+      expect([res.status, await res.text()]).toEqual([200, "ok"]);
+    }
+    expect((await raw("/version")).body).toMatchObject({ major: "1", minor: "35", gitVersion: "v1.35.0" });
+    const legacy = await raw("/apis");
+    expect((legacy.body.groups as { name: string }[]).map((g) => g.name)).toContain("coordination.k8s.io");
+    const res = await fetch(`${server.url}/api`, {
+      headers: {
+        Accept: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+      },
+    });
+    expect(res.headers.get("content-type")).toBe(
+      "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+    );
+    const aggregated = (await res.json()) as {
+      items: {
+        versions: { resources: { resource: string; subresources?: { subresource: string }[] }[] }[];
+      }[];
+    };
+    const pods = aggregated.items[0]?.versions[0]?.resources.find((r) => r.resource === "pods");
+    expect(pods?.subresources?.map((s) => s.subresource)).toEqual(["status"]);
+    const index = (await raw("/openapi/v3")).body.paths as Record<string, { serverRelativeURL: string }>;
+    const coreDoc = (await raw(index["api/v1"]?.serverRelativeURL ?? "")).body.paths as Record<
+      string,
+      { patch: { parameters: { name: string }[] } }
+    >;
+    expect(
+      coreDoc["/api/v1/namespaces/{namespace}/pods/{name}"]?.patch.parameters.map((p) => p.name),
+    ).toContain("fieldValidation");
+    expect((await raw("/openapi/v2")).status).toBe(404);
+  });
+
   it("negotiates the patch type before looking the object up", async () => {
     const apply = await raw(`/api/v1/namespaces/${NS}/pods/absent?fieldManager=me`, {
       method: "PATCH",
