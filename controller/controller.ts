@@ -57,6 +57,7 @@ export interface ControllerHandle {
   telemetry: Telemetry;
   /** Resolves after the controller stopped (after --once: after its single pass). */
   done: Promise<void>;
+  /** The last full (slow-path) pass: every container's decision, with recommendations. */
   lastPass(): PassResult | undefined;
   isLeader(): boolean;
   stop(): Promise<void>;
@@ -243,11 +244,12 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       announce();
       reconciler = makeReconciler();
     }
-    last = await reconciler.pass(snapshot(), slow ? "slow" : "fast");
+    const result = await reconciler.pass(snapshot(), slow ? "slow" : "fast");
+    if (slow) last = result;
     lastPassAt = now;
     if (slow) {
       lastSlow = now;
-      if (isLeader()) await statusWriter.write(policyObjects(), last, now);
+      if (isLeader()) await statusWriter.write(policyObjects(), result, now);
     }
   };
 

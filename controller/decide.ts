@@ -234,12 +234,15 @@ export function reclaimDecision(
     const current = c.desired.requests[name];
     const wanted = rec.requests[name];
     if (current === undefined || wanted === undefined) continue;
-    const next = Math.min(current, clampAmount(name, wanted, policy, c));
+    // Memory in whole MiB: readable quantities, and never below the recommendation.
+    const rounded = name === "memory" ? roundUpToMi(wanted) : wanted;
+    const next = Math.min(current, clampAmount(name, rounded, policy, c));
     if (next >= current) continue;
     requests[name] = next;
     const limit = c.desired.limits[name];
     if (policy.reclaim.controlLimits && limit !== undefined) {
       let nextLimit = qos === "Guaranteed" ? next : Math.ceil((limit * next) / current);
+      if (name === "memory") nextLimit = roundUpToMi(nextLimit);
       // Never lower a memory limit to where the OOM guard would fire on the current working set.
       if (name === "memory" && c.workingSetBytes !== undefined) {
         const floor = roundUpToMi((c.workingSetBytes / policy.oomGuard.threshold) * 1.1);
