@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { register as registerPolicy } from "./policy.ts";
 import { register as registerReplay } from "./replay.ts";
+import { register as registerReport } from "./report.ts";
 import { register as registerRun } from "./run.ts";
 import { register as registerSim } from "./sim.ts";
 
@@ -18,6 +19,7 @@ program
 
 registerPolicy(program);
 registerReplay(program);
+registerReport(program);
 registerRun(program);
 registerSim(program);
 
