@@ -40,6 +40,8 @@ export interface KubeletOptions {
   loadTrace?: TraceLoader;
 }
 
+const DEFAULT_NODE_CAPACITY = { cpu: "8", memory: "32Gi", pods: "110" };
+
 export type RetryTrigger =
   | "pod_resized"
   | "pod_updated"
@@ -190,7 +192,29 @@ export class Kubelets {
     if (this.stopped) return;
     const keys = [...this.dirty];
     this.dirty.clear();
-    for (const key of keys) this.sync(key);
+    for (const key of keys) this.guarded(key, () => this.sync(key));
+  }
+
+  /**
+   * Runs one pod's work; a failure is reported as a Warning event on that pod (visible in `kubectl describe`)
+   * instead of stopping the kubelet loop for every other pod.
+   */
+  private guarded(key: string, work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      const runtime = this.pods.get(key);
+      const [namespace, name] = key.split("/") as [string, string];
+      const pod = this.opts.store.get(PODS, namespace, name);
+      if (!pod) return;
+      this.events.record(
+        { namespace, name, uid: pod.metadata.uid ?? "" },
+        runtime?.nodeName ?? specOf(pod).nodeName ?? "",
+        "Warning",
+        "SimKubeletError",
+        `simulated kubelet failed on this pod: ${(err as Error).message}`,
+      );
+    }
   }
 
   private onStoreEvent(event: StoreEvent): void {
@@ -261,7 +285,9 @@ export class Kubelets {
     const next = structuredClone(node);
     next.status = {
       ...status,
-      allocatable: status.allocatable ?? status.capacity,
+      // A kubelet always reports its machine; a scenario node without figures gets a modest default one.
+      capacity: status.capacity ?? status.allocatable ?? DEFAULT_NODE_CAPACITY,
+      allocatable: status.allocatable ?? status.capacity ?? DEFAULT_NODE_CAPACITY,
       conditions: [
         ...conditions,
         {
@@ -487,7 +513,7 @@ export class Kubelets {
     runtime.cancelActuation?.();
     runtime.cancelActuation = this.opts.clock.after(this.actuationDelayMs, () => {
       runtime.cancelActuation = undefined;
-      this.actuate(runtime);
+      this.guarded(podKey(runtime.namespace, runtime.name), () => this.actuate(runtime));
     });
   }
 
@@ -573,9 +599,12 @@ export class Kubelets {
     for (const { runtime, pod } of entries) {
       const node = this.node(runtime.nodeName);
       if (!node) continue;
-      this.handleResize(pod, runtime, node);
-      if (!runtime.pending) this.deferredAccepted.set(trigger, (this.deferredAccepted.get(trigger) ?? 0) + 1);
-      this.writeStatus(runtime);
+      this.guarded(podKey(runtime.namespace, runtime.name), () => {
+        this.handleResize(pod, runtime, node);
+        if (!runtime.pending)
+          this.deferredAccepted.set(trigger, (this.deferredAccepted.get(trigger) ?? 0) + 1);
+        this.writeStatus(runtime);
+      });
     }
   }
 
@@ -611,25 +640,28 @@ export class Kubelets {
   /** One usage pass: replay each container's samples up to now; OOM kills restart containers. */
   private sampleUsage(): void {
     const now = this.opts.clock.now();
-    for (const runtime of this.pods.values()) {
-      if (runtime.phase !== "Running") continue;
-      let killed = false;
-      for (const container of runtime.containers) {
-        const limits = enforcedLimits(runtime.actuated.get(container.name));
-        for (const kill of advanceContainer(container, limits, now, this.usageStepSeconds)) {
-          killed = true;
-          this.events.record(
-            { ...runtime, fieldPath: `spec.containers{${kill.container}}` },
-            runtime.nodeName,
-            "Warning",
-            "OOMKilling",
-            `Memory cgroup out of memory: Killed container ${kill.container} (limit ${kill.limitBytes} bytes, usage ${kill.usageBytes} bytes)`,
-          );
-        }
-      }
-      // A memory-limit decrease that waited for usage to fall is retried on each pass.
-      if (runtime.inProgress?.error && !runtime.cancelActuation) this.actuate(runtime);
-      else if (killed) this.writeStatus(runtime);
+    for (const [key, runtime] of this.pods) {
+      if (runtime.phase === "Running") this.guarded(key, () => this.sampleRuntime(runtime, now));
     }
+  }
+
+  private sampleRuntime(runtime: PodRuntime, now: number): void {
+    let killed = false;
+    for (const container of runtime.containers) {
+      const limits = enforcedLimits(runtime.actuated.get(container.name));
+      for (const kill of advanceContainer(container, limits, now, this.usageStepSeconds)) {
+        killed = true;
+        this.events.record(
+          { ...runtime, fieldPath: `spec.containers{${kill.container}}` },
+          runtime.nodeName,
+          "Warning",
+          "OOMKilling",
+          `Memory cgroup out of memory: Killed container ${kill.container} (limit ${kill.limitBytes} bytes, usage ${kill.usageBytes} bytes)`,
+        );
+      }
+    }
+    // A memory-limit decrease that waited for usage to fall is retried on each pass.
+    if (runtime.inProgress?.error && !runtime.cancelActuation) this.actuate(runtime);
+    else if (killed) this.writeStatus(runtime);
   }
 }

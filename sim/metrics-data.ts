@@ -143,6 +143,35 @@ export class SimMetrics implements MetricsProvider {
     });
   }
 
+  /** The kubelet's own resize metrics (reference §5): pending by reason, in progress, deferred accepted by trigger. */
+  private kubeletFamilies(): Family[] {
+    const pending = family("kubelet_pod_pending_resizes", "gauge", "Number of pending resizes for pods.");
+    const inProgress = family(
+      "kubelet_pod_in_progress_resizes",
+      "gauge",
+      "Number of in-progress resizes for pods.",
+    );
+    const accepted = family(
+      "kubelet_pod_deferred_resize_accepted_total",
+      "counter",
+      "Number of resizes that were accepted after being deferred, by retry trigger.",
+    );
+    const counts = { Deferred: 0, Infeasible: 0 };
+    let running = 0;
+    for (const runtime of this.kubelets.runtimes()) {
+      if (runtime.pending) counts[runtime.pending.reason]++;
+      if (runtime.inProgress) running++;
+    }
+    pending.lines.push(
+      `{reason="deferred"} ${counts.Deferred}`,
+      `{reason="infeasible"} ${counts.Infeasible}`,
+    );
+    inProgress.lines.push(` ${running}`);
+    for (const [trigger, n] of this.kubelets.deferredAccepted)
+      accepted.lines.push(`{retry_trigger="${trigger}"} ${n}`);
+    return [pending, inProgress, accepted];
+  }
+
   prometheusText(): string {
     const now = this.clock.now();
     const workingSet = family(
@@ -226,7 +255,18 @@ export class SimMetrics implements MetricsProvider {
         }
       }
     }
-    return [workingSet, cpuSeconds, periods, throttled, ooms, requests, limits, restarts, lastTerminated]
+    return [
+      workingSet,
+      cpuSeconds,
+      periods,
+      throttled,
+      ooms,
+      requests,
+      limits,
+      restarts,
+      lastTerminated,
+      ...this.kubeletFamilies(),
+    ]
       .map((f) =>
         [`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`, ...f.lines.map((l) => f.name + l)].join(
           "\n",

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { parseFlavor } from "../resize/flavor.ts";
+import { SimMetrics } from "../sim/metrics-data.ts";
 import { readTkeStatus } from "../sim/pods-tke.ts";
 import { simHarness } from "./sim-cluster-harness.ts";
 
@@ -96,8 +97,13 @@ describe("simulated kubelet: resize lifecycle (upstream)", () => {
       observedGeneration: 2,
     });
     expect(c.events("grower").find((e) => e.reason === "ResizeDeferred")?.type).toBe("Warning");
+    const metrics = new SimMetrics(c.store, c.kubelets, c.clock);
+    expect(metrics.prometheusText()).toContain('kubelet_pod_pending_resizes{reason="deferred"} 1');
     await c.remove("big");
     expect(c.condition("grower", "PodResizePending")).toBeUndefined();
+    expect(metrics.prometheusText()).toContain(
+      'kubelet_pod_deferred_resize_accepted_total{retry_trigger="pods_removed"} 1',
+    );
     expect(c.condition("grower", "PodResizeInProgress")).toBeDefined();
     await c.advance(2000);
     expect(c.pod("grower").status.containerStatuses?.[0]?.resources?.requests).toEqual({ cpu: "2" });
