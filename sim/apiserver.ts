@@ -324,26 +324,17 @@ export async function startApiServer(
           return reply(r.code, r.body);
         }
         info.verb = "deletecollection";
+        // Answers the list of objects as they were when deleted, as the real DeleteCollection does.
         const listed = listObjects(store, undefined, t, query);
-        const deleted = listed.items.map(
-          (o) =>
-            rest.delete(
-              {
-                ...t,
-                name: o.metadata.name,
-                ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
-              },
-              options,
-              dryRun,
-            ).body as KubeObject,
-        );
-        return reply(
-          200,
-          listBody(def, {
-            items: deleted.filter((o) => o.metadata),
-            resourceVersion: String(store.revision()),
-          }),
-        );
+        for (const o of listed.items) {
+          const one = {
+            ...t,
+            name: o.metadata.name,
+            ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+          };
+          rest.delete(one, options, dryRun);
+        }
+        return reply(200, listBody(def, { items: listed.items, resourceVersion: String(store.revision()) }));
       }
       default:
         throw methodNotAllowed();

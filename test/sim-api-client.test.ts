@@ -271,6 +271,25 @@ describe("client-node against the simulated API server", () => {
     expect((await raw("/openapi/v2")).status).toBe(404);
   });
 
+  it("deletes a collection by label selector and answers the deleted objects", async () => {
+    for (const [name, app] of [
+      ["c1", "x"],
+      ["c2", "x"],
+      ["c3", "y"],
+    ] as const) {
+      await core.createNamespacedConfigMap({
+        namespace: NS,
+        body: { metadata: { name, labels: { app } }, data: { k: name } },
+      });
+    }
+    const res = await raw(`/api/v1/namespaces/${NS}/configmaps?labelSelector=app%3Dx`, { method: "DELETE" });
+    expect(res.status).toBe(200);
+    expect(res.body.kind).toBe("ConfigMapList");
+    expect((res.body.items as KubeObject[]).map((c) => c.metadata.name)).toEqual(["c1", "c2"]);
+    const left = await core.listNamespacedConfigMap({ namespace: NS });
+    expect(left.items.map((c) => c.metadata?.name)).toEqual(["c3"]);
+  });
+
   it("negotiates the patch type before looking the object up", async () => {
     const apply = await raw(`/api/v1/namespaces/${NS}/pods/absent?fieldManager=me`, {
       method: "PATCH",
