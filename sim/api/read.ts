@@ -59,9 +59,8 @@ function decodeContinue(text: string): ContinueToken {
   } catch {
     // fall through to the error below
   }
-  throw badRequest(
-    "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
-  );
+  // Tokens never expire here (lists read current state), so only malformed ones are refused.
+  throw badRequest(`continue key is not valid: ${JSON.stringify(text)}`);
 }
 
 const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
