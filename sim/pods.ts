@@ -57,12 +57,18 @@ function throwViolations(name: string, violations: Violation[]): void {
 type Containers = { name: string; resources?: unknown; resizePolicy?: unknown }[];
 
 /**
- * dropNonResizeUpdates: from the request keep only containers' resources and resizePolicy; everything else
+ * dropNonResizeUpdates: from the request keep only containers' resources and resizePolicy (and pod-level
+ * resources where that gate is on); everything else
  * comes from the stored pod. A changed container list is passed through so validation can reject it.
  */
-function resizeView(next: KubeObject, old: KubeObject): KubeObject {
+function resizeView(next: KubeObject, old: KubeObject, podLevel: boolean): KubeObject {
   const result = structuredClone(old);
   result.metadata.resourceVersion = next.metadata.resourceVersion;
+  // Pod-level resources pass too where InPlacePodLevelResourcesVerticalScaling is on by default (1.36 beta).
+  if (podLevel) {
+    if (podSpec(next).resources === undefined) delete podSpec(result).resources;
+    else podSpec(result).resources = structuredClone(podSpec(next).resources);
+  }
   for (const field of ["containers", "initContainers"] as const) {
     const incoming = (podSpec(next)[field] ?? []) as Containers;
     const stored = (podSpec(old)[field] ?? []) as Containers;
@@ -148,7 +154,7 @@ export function podStrategy(opts: PodStrategyOptions): ResourceStrategy {
     prepareForUpdate(next: KubeObject, old: KubeObject, ctx: WriteContext): KubeObject {
       if (ctx.subresource === "status") return next;
       if (ctx.subresource === "resize") {
-        const proposed = resizeView(next, old);
+        const proposed = resizeView(next, old, flavor.kind === "upstream" && flavor.version === "1.36");
         validateResize(proposed, old);
         return proposed;
       }

@@ -85,7 +85,7 @@ const rows: Row[] = [
       p.spec.resources = { requests: { cpu: "500m" } };
     },
     change: (p) => {
-      app(p).resources.requests!.cpu = "300m";
+      p.spec.resources = { requests: { cpu: "700m" } };
     },
     expect: { code: 200 },
   },
