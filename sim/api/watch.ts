@@ -86,7 +86,8 @@ export function serveWatch(res: ServerResponse, opts: WatchOptions, filter: Filt
   const render = (o: KubeObject): object => {
     const shown = present(def, o);
     if (!opts.table) return shown;
-    const table = toTable(def, [shown], {
+    // Built-in printers read the storage form (events.k8s.io events print from their core fields).
+    const table = toTable(def, [def.custom ? shown : o], {
       now: opts.table.now(),
       include: opts.table.include,
       listMeta: { resourceVersion: o.metadata.resourceVersion },
