@@ -130,8 +130,16 @@ export function serveWatch(res: ServerResponse, opts: WatchOptions, filter: Filt
   let live = false;
   const unsubscribe = store.subscribe((e) => {
     if (e.key.group !== key.group || e.key.resource !== key.resource) return;
-    if (live) deliver(e);
-    else pending.push(e);
+    if (!live) {
+      pending.push(e);
+      return;
+    }
+    try {
+      deliver(e);
+    } catch {
+      // Listeners run inside the writer's request: a failing watch ends itself, never the write.
+      stop();
+    }
   });
 
   const timers: NodeJS.Timeout[] = [];
