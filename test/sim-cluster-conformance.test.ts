@@ -3,9 +3,11 @@
 // the condition / annotation the simulated kubelet reports.
 import { afterEach, describe, expect, it } from "vitest";
 import { type KubeVersion, parseFlavor } from "../resize/flavor.ts";
+import { ManualClock } from "../sim/clock.ts";
+import { type SimCluster, startSimCluster } from "../sim/cluster.ts";
 import type { KubeObject } from "../sim/contracts.ts";
 import { readTkeStatus } from "../sim/pods-tke.ts";
-import { nodeObject, podObject, simHarness } from "./sim-cluster-harness.ts";
+import { nodeObject, type PodStatusView, podObject } from "./sim-cluster-harness.ts";
 
 type Version = KubeVersion | "tke";
 type Pod = KubeObject & { spec: Record<string, unknown> & { containers: Container[] } };
@@ -458,61 +460,71 @@ const rows: Row[] = [
 ];
 
 const cases = rows.flatMap((row) => row.versions.map((version) => ({ ...row, version })));
-let close: (() => void) | undefined;
-afterEach(() => close?.());
+let cluster: SimCluster | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
 
-describe("resize conformance table", () => {
+interface Reply {
+  code: number;
+  body: KubeObject & { message?: string };
+}
+
+async function call(method: string, path: string, body?: unknown): Promise<Reply> {
+  const response = await fetch(`${cluster!.url}${path}`, {
+    method,
+    headers: { "content-type": "application/json", accept: "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { code: response.status, body: (await response.json()) as Reply["body"] };
+}
+
+const PODS_PATH = "/api/v1/namespaces/default/pods";
+
+describe("resize conformance table (over HTTP)", () => {
   it.each(cases)("$version: $rule", async (row) => {
     const flavor = row.version === "tke" ? parseFlavor("tke") : parseFlavor("upstream", row.version);
-    const h = simHarness(flavor);
-    close = () => h.close();
+    cluster = await startSimCluster({ flavor, clock: new ManualClock() });
     const node = nodeObject("node-1", "4", "8Gi");
     row.node?.(node);
-    await h.node("node-1", "4", "8Gi");
-    if (row.node) {
-      const stored = h.store.get({ group: "", version: "v1", resource: "nodes" }, undefined, "node-1")!;
-      stored.metadata.labels = node.metadata.labels;
-      (stored.status as Record<string, unknown>).allocatable = (
-        node.status as Record<string, unknown>
-      ).allocatable;
-      delete stored.metadata.resourceVersion;
-      h.store.update({ group: "", version: "v1", resource: "nodes" }, stored);
+    expect((await call("POST", "/api/v1/nodes", node)).code).toBe(201);
+    if (row.neighbourCpu) {
+      const neighbour = podObject({
+        name: "neighbour",
+        containers: [{ name: "app", requests: { cpu: row.neighbourCpu } }],
+      });
+      expect((await call("POST", PODS_PATH, neighbour)).code).toBe(201);
     }
     const pod = podObject({
       name: "web",
       containers: [
-        {
-          name: "app",
-          requests: { cpu: "250m", memory: "256Mi" },
-          limits: { cpu: "500m", memory: "512Mi" },
-        },
+        { name: "app", requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
       ],
     }) as Pod;
     row.setup?.(pod);
-    if (row.neighbourCpu)
-      await h.create({
-        name: "neighbour",
-        containers: [{ name: "app", requests: { cpu: row.neighbourCpu } }],
-      });
-    expect(await h.createRaw(pod)).toEqual({ code: 200 });
+    expect((await call("POST", PODS_PATH, pod)).code).toBe(201);
+
+    const stored = (await call("GET", `${PODS_PATH}/web`)).body as Pod;
+    row.change(stored);
     const via = row.via ?? (row.version === "tke" ? "pod" : "resize");
-    const outcome = await h.update(
-      "web",
-      (p) => row.change(p as Pod),
-      via === "resize" ? "resize" : undefined,
-    );
+    const reply = await call("PUT", `${PODS_PATH}/web${via === "resize" ? "/resize" : ""}`, stored);
     if (row.expect.code !== 200) {
-      expect(outcome).toEqual({ code: row.expect.code, message: row.expect.message });
+      expect({ code: reply.code, message: reply.body.message }).toEqual({
+        code: row.expect.code,
+        message: row.expect.message,
+      });
       return;
     }
-    expect(outcome).toEqual({ code: 200 });
+    expect(reply.code).toBe(200);
+    const after = (await call("GET", `${PODS_PATH}/web`)).body as Pod & { status: PodStatusView };
     if (row.expect.condition) {
       const { type, reason, message } = row.expect.condition;
-      const found = h.condition("web", type);
+      const found = after.status.conditions?.find((c) => c.type === type);
       expect(found, `condition ${type}`).toBeDefined();
       expect(found?.reason ?? "").toBe(reason);
       if (message !== undefined) expect(found?.message).toBe(message);
     }
-    if (row.expect.annotation) expect(readTkeStatus(h.pod("web"))?.resizeStatus).toBe(row.expect.annotation);
+    if (row.expect.annotation) expect(readTkeStatus(after)?.resizeStatus).toBe(row.expect.annotation);
   });
 });
