@@ -4,7 +4,7 @@
 // periodic BOOKMARKs, and Table output for `kubectl get -w`.
 import type { ServerResponse } from "node:http";
 import type { KubeObject, StoreEvent } from "../contracts.ts";
-import { ApiError, fieldInvalid, fieldNotSupported, invalid, toStatus } from "../errors.ts";
+import { ApiError, badRequest, fieldInvalid, fieldNotSupported, invalid, toStatus } from "../errors.ts";
 import type { WatchableStore } from "../store.ts";
 import { apiVersionOf, type ResourceDef, storageOf } from "./catalog.ts";
 import { type Filter, matches, parseFilter } from "./read.ts";
@@ -42,6 +42,12 @@ function objectJson(o: object): string {
 /** Validates the watch request; throws before any byte is written, so errors are ordinary responses. */
 export function prepareWatch(def: ResourceDef, query: URLSearchParams): Filter {
   const filter = parseFilter(def, query);
+  const rv = query.get("resourceVersion");
+  if (rv && !/^\d+$/.test(rv)) {
+    throw badRequest(
+      `invalid resource version "${rv}": strconv.ParseUint: parsing ${JSON.stringify(rv)}: invalid syntax`,
+    );
+  }
   if (query.get("sendInitialEvents") === "true") {
     const match = query.get("resourceVersionMatch");
     if (match !== "NotOlderThan") {
