@@ -164,7 +164,7 @@ async function main(): Promise<void> {
     await timed(() => get("/api/v1/pods?labelSelector=app%3Dapp-42")),
   ]);
   results.push([
-    "list all pods as Table (kubectl get pods -A)",
+    "first Table page of all pods (kubectl get pods -A)",
     await timed(() =>
       get("/api/v1/pods?limit=500", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"),
     ),
