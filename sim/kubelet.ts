@@ -637,8 +637,12 @@ export class Kubelets {
     });
   }
 
-  /** One usage pass: replay each container's samples up to now; OOM kills restart containers. */
-  private sampleUsage(): void {
+  /**
+   * One usage pass: replay each container's samples up to now; OOM kills restart containers. Metrics run one
+   * before they read, so counters are as of now however often the periodic pass runs.
+   */
+  sampleUsage(): void {
+    if (this.stopped) return;
     const now = this.opts.clock.now();
     for (const [key, runtime] of this.pods) {
       if (runtime.phase === "Running") this.guarded(key, () => this.sampleRuntime(runtime, now));

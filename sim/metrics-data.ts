@@ -86,6 +86,7 @@ export class SimMetrics implements MetricsProvider {
   }
 
   podMetrics(namespace?: string): KubeObject[] {
+    this.kubelets.sampleUsage();
     const now = this.clock.now();
     const stamp = kubeTime(now);
     return this.running(namespace)
@@ -115,6 +116,7 @@ export class SimMetrics implements MetricsProvider {
   }
 
   nodeMetrics(): KubeObject[] {
+    this.kubelets.sampleUsage();
     const now = this.clock.now();
     const stamp = kubeTime(now);
     const totals = new Map<string, { cpu: number; memory: number }>();
@@ -173,6 +175,7 @@ export class SimMetrics implements MetricsProvider {
   }
 
   prometheusText(): string {
+    this.kubelets.sampleUsage();
     const now = this.clock.now();
     const workingSet = family(
       "container_memory_working_set_bytes",

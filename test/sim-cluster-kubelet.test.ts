@@ -230,6 +230,37 @@ describe("simulated workload usage", () => {
   });
 });
 
+describe("determinism", () => {
+  it("replays the same scenario to the same restarts, counters and metrics, however often the kubelet looks", async () => {
+    const run = async (passEveryMs: number) => {
+      const c = simHarness(upstream(), { tickMs: passEveryMs });
+      await c.node("node-1", "4", "8Gi");
+      await c.create({
+        name: "noisy",
+        usage: {
+          app: { cpu: "noise(sine(600m, 500m, 2m), 0.3)", memory: "noise(ramp(100Mi, 700Mi, 90s), 0.1)" },
+        },
+        containers: [
+          { name: "app", requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+        ],
+      });
+      await c.advance(300_000);
+      const metrics = new SimMetrics(c.store, c.kubelets, c.clock);
+      const snapshot = {
+        restarts: c.pod("noisy").status.containerStatuses?.[0]?.restartCount,
+        text: metrics.prometheusText(),
+        pods: metrics.podMetrics().map((m) => m.containers),
+      };
+      c.close();
+      return snapshot;
+    };
+    const first = await run(7_000);
+    expect(first.restarts).toBeGreaterThan(0);
+    expect(await run(7_000)).toEqual(first);
+    expect(await run(3_000)).toEqual(first);
+  });
+});
+
 describe("simulated kubelet: TKE flavor", () => {
   it("records allocatedResources and resizeStatus Proposed → Accepted → Completed in the annotation", async () => {
     h = simHarness(parseFlavor("tke"));

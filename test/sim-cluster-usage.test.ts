@@ -80,6 +80,36 @@ describe("usage expressions", () => {
     }
   });
 
+  it("evaluates any well-formed expression to a finite, non-negative value (property)", () => {
+    const quantity = fc.constantFrom("0", "50m", "250m", "1", "1.5", "64Mi", "1Gi", "2e3");
+    const duration = fc.constantFrom("1s", "30s", "5m", "1h", "1d");
+    const expr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
+      e: fc.oneof(
+        { depthSize: "small", withCrossShrink: true },
+        quantity.map((q) => `const(${q})`),
+        fc.tuple(quantity, quantity, duration).map(([a, b, d]) => `ramp(${a}, ${b}, ${d})`),
+        fc.tuple(quantity, quantity, duration).map(([a, b, d]) => `sine(${a}, ${b}, ${d})`),
+        fc.tuple(quantity, quantity).map(([a, b]) => `spike(${a}, ${b}, 10m, 30s)`),
+        fc.tuple(tie("e"), fc.double({ min: 0, max: 1, noNaN: true })).map(([e, f]) => `noise(${e}, ${f})`),
+        fc.tuple(tie("e"), tie("e")).map(([a, b]) => `add(${a}, ${b})`),
+        fc.tuple(tie("e"), tie("e")).map(([a, b]) => `max(${a}, ${b})`),
+      ),
+    })).e;
+    fc.assert(
+      fc.property(
+        expr,
+        fc.constantFrom("cpu", "memory") as fc.Arbitrary<"cpu" | "memory">,
+        fc.double({ min: 0, max: 1e7, noNaN: true }),
+        (text, resource, t) => {
+          const value = parseUsageExpression(text, resource, opts)(t);
+          expect(Number.isFinite(value)).toBe(true);
+          expect(value).toBeGreaterThanOrEqual(0);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it("reads durations in s, m, h, d and combinations", () => {
     expect(parseDurationSeconds("30s")).toBe(30);
     expect(parseDurationSeconds("1h30m")).toBe(5400);
