@@ -3,6 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { builtinResources } from "../sim/api/catalog.ts";
+import { customResourceDefs, validateCustomObject } from "../sim/api/crd.ts";
 import { humanDuration } from "../sim/api/printers.ts";
 import { decodeProtobuf } from "../sim/api/protobuf.ts";
 import { listObjects } from "../sim/api/read.ts";
@@ -324,6 +325,68 @@ describe("protobuf request bodies", () => {
   it("answers 415 for kinds it cannot decode and 400 without the magic prefix", () => {
     expect(() => decodeProtobuf(envelope("Pod", Buffer.alloc(0)))).toThrow(/unknown format/);
     expect(() => decodeProtobuf(Buffer.from("{}"))).toThrow(/k8s/);
+  });
+});
+
+describe("custom resource schemas", () => {
+  const crd = {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: "resizepolicies.autoscaling.inplace.dev" },
+    spec: {
+      group: "autoscaling.inplace.dev",
+      scope: "Namespaced",
+      names: { plural: "resizepolicies", kind: "ResizePolicy" },
+      versions: [
+        {
+          name: "v1alpha1",
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: "object",
+              properties: {
+                spec: {
+                  type: "object",
+                  properties: {
+                    mode: { type: "string", enum: ["DryRun", "Apply"], default: "DryRun" },
+                    limits: { type: "object", properties: { cpu: { "x-kubernetes-int-or-string": true } } },
+                    labels: { type: "object", additionalProperties: { type: "string" } },
+                    window: { type: "string", pattern: "^[0-9]+[smh]$" },
+                  },
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+  } as KubeObject;
+  const def = customResourceDefs([crd])[0] as NonNullable<ReturnType<typeof customResourceDefs>[number]>;
+  const cr = (spec: unknown): KubeObject => ({
+    apiVersion: "autoscaling.inplace.dev/v1alpha1",
+    kind: "ResizePolicy",
+    metadata: { name: "p" },
+    spec,
+  });
+
+  it("fills defaults, keeps typed maps and int-or-string, and prunes unknown fields", () => {
+    const { object, unknownFields } = validateCustomObject(
+      def,
+      cr({ limits: { cpu: 2 }, labels: { a: "b" }, colour: "red" }),
+      false,
+    );
+    expect(object.spec).toEqual({ mode: "DryRun", limits: { cpu: 2 }, labels: { a: "b" } });
+    expect(unknownFields).toEqual(["spec.colour"]);
+    expect(() => validateCustomObject(def, cr({ colour: "red" }), true)).toThrow(
+      'ResizePolicy in version "v1alpha1" cannot be handled as a ResizePolicy: strict decoding error: unknown field "spec.colour"',
+    );
+  });
+
+  it("reports type and pattern violations with apiextensions' messages", () => {
+    expect(() => validateCustomObject(def, cr({ mode: 3, window: "soon" }), false)).toThrow(
+      'ResizePolicy.autoscaling.inplace.dev "p" is invalid: [spec.mode: Invalid value: "integer": spec.mode in body must be of type string: "integer", spec.window: Invalid value: "soon": spec.window in body should match \'^[0-9]+[smh]$\']',
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 // CustomResourceDefinitions: defaulting and status as the apiextensions server writes them, the resources
-// a CRD serves, and validation of custom objects against a version's openAPIV3Schema (types, required,
-// enums, bounds, lengths, patterns) with apiextensions' messages, plus unknown-field pruning.
+// a CRD serves, and validation of custom objects against a version's openAPIV3Schema (defaults, types,
+// required, enums, bounds, lengths, patterns) with apiextensions' messages, plus unknown-field pruning.
 import type { FieldCause, KubeObject } from "../contracts.ts";
 import {
   badRequest,
@@ -251,11 +251,17 @@ function validateObject(
   const additional = schema.additionalProperties;
   const preserve = schema["x-kubernetes-preserve-unknown-fields"] === true;
   const prefix = path ? `${path}.` : "";
+  // Structural-schema defaulting: absent fields with a `default` get it before validation, as on write.
+  const input: JsonObject = { ...value };
+  for (const [k, sub] of Object.entries(props ?? {})) {
+    if (input[k] === undefined && isObject(sub) && sub.default !== undefined)
+      input[k] = structuredClone(sub.default);
+  }
   for (const req of Array.isArray(schema.required) ? (schema.required as string[]) : []) {
-    if (value[req] === undefined) causes.push(fieldRequired(`${prefix}${req}`));
+    if (input[req] === undefined) causes.push(fieldRequired(`${prefix}${req}`));
   }
   const out: JsonObject = {};
-  for (const [k, v] of Object.entries(value)) {
+  for (const [k, v] of Object.entries(input)) {
     const sub = props?.[k];
     if (isObject(sub)) out[k] = validateNode(sub, v, `${prefix}${k}`, causes, unknown);
     else if (isObject(additional)) out[k] = validateNode(additional, v, `${prefix}${k}`, causes, unknown);
