@@ -1,5 +1,8 @@
 // The simulated cluster end to end over HTTP: the real kubectl and @kubernetes/client-node against
 // startSimCluster, for resizes (upstream subresource, TKE pod update), metrics and scenarios.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { CoreV1Api, KubeConfig, Metrics, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseFlavor } from "../resize/flavor.ts";
@@ -242,6 +245,9 @@ describe("simulated cluster over HTTP (upstream 1.35)", () => {
     const top = await kubectl("top", "pod", "web");
     expect(top.code).toBe(0);
     expect(top.stdout).toMatch(/web\s+120m\s+100Mi/);
+    const topNode = await kubectl("top", "node");
+    expect(topNode.code).toBe(0);
+    expect(topNode.stdout).toMatch(/node-1\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%/);
     const kc = new KubeConfig();
     kc.loadFromString(cluster.kubeconfig);
     const list = await new Metrics(kc).getPodMetrics("shop");
@@ -325,6 +331,27 @@ describe("simulated cluster over HTTP (tke)", () => {
 });
 
 describe("scenarios", () => {
+  it("creates CRDs before the custom resources that need them, wherever they are in the file", async () => {
+    const crds = readFileSync(join(import.meta.dirname, "..", "manifests", "crds.yaml"), "utf8");
+    const policy = `apiVersion: autoscaling.inplace.dev/v1alpha1
+kind: ClusterResizePolicy
+metadata: {name: everything}
+spec: {mode: DryRun}
+`;
+    const cluster = await startSimCluster({
+      flavor: parseFlavor("upstream"),
+      scenario: `${policy}---\n${crds}`,
+    });
+    try {
+      const response = await fetch(
+        `${cluster.url}/apis/autoscaling.inplace.dev/v1alpha1/clusterresizepolicies/everything`,
+      );
+      expect(response.status).toBe(200);
+    } finally {
+      await cluster.close();
+    }
+  });
+
   it("refuses a scenario naming the document and field, and serves nothing", async () => {
     const bad = `${SCENARIO}
 ---
