@@ -82,6 +82,8 @@ export class UsageCollector {
   /** One collection cycle at epoch second `now`: polls metrics-server, refreshes Prometheus when due. */
   async tick(now: number): Promise<CollectorStatus> {
     await Promise.all([this.pollMetricsServer(now), this.refreshPrometheus(now)]);
+    // Pods come and go (bare pods are their own workload): forget keys with nothing left in the history.
+    this.history.prune(now);
     return this.status();
   }
 
@@ -141,8 +143,13 @@ export class UsageCollector {
   /** A sink that replaces what the history holds for [fromIndex, toIndex) of every key the load touches. */
   private sinkFor(fromIndex: number, toIndex: number): HistorySink {
     const cleared = new Set<string>();
+    // The source passes one ref object per series: resolve each series' key once, not once per sample.
+    const keys = new Map<PodContainerRef, WorkloadKey>();
     const prepare = (ref: PodContainerRef): WorkloadKey => {
+      const known = keys.get(ref);
+      if (known) return known;
       const key = this.keyOf(ref);
+      keys.set(ref, key);
       const id = `${key.namespace}/${key.kind}/${key.name}/${key.container}`;
       if (!cleared.has(id)) {
         this.history.clearWindows(key, fromIndex, toIndex);

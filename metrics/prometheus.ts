@@ -213,8 +213,9 @@ export class PrometheusSource {
     for (const chunk of planRange((fromIndex + 1) * step, toIndex * step, step, this.chunkSeconds)) {
       for (const [name, field] of usageQueries) {
         const result = await this.rangeQuery(name, queries[name], chunk.first, chunk.last, step);
-        this.forEachSample(name, result, (labels, time, value) => {
-          sink.window(this.refOf(labels), Math.round(time / step) - 1, { [field]: value });
+        this.forEachSample(name, result, (labels) => {
+          const ref = this.refOf(labels);
+          return (time, value) => sink.window(ref, Math.round(time / step) - 1, { [field]: value });
         });
       }
     }
@@ -223,14 +224,14 @@ export class PrometheusSource {
       const events = new Map<string, { ref: PodContainerRef; cadvisor: number[]; state: number[] }>();
       for (const name of ["oomEvents", "oomKilled"] as const) {
         const result = await this.rangeQuery(name, queries[name], chunk.first, chunk.last, this.oomStep);
-        this.forEachSample(name, result, (labels, time) => {
+        this.forEachSample(name, result, (labels) => {
           // kube-state-metrics always uses namespace/pod/container; cAdvisor's label names are configurable.
           const ref =
             name === "oomKilled" ? this.refOf(labels, "namespace", "pod", "container") : this.refOf(labels);
           const id = `${ref.namespace}/${ref.pod}/${ref.container}`;
           const entry = events.get(id) ?? { ref, cadvisor: [], state: [] };
           events.set(id, entry);
-          (name === "oomEvents" ? entry.cadvisor : entry.state).push(time);
+          return (time) => (name === "oomEvents" ? entry.cadvisor : entry.state).push(time);
         });
       }
       for (const { ref, cadvisor, state } of events.values()) {
@@ -245,7 +246,7 @@ export class PrometheusSource {
     const resources = new Map<string, ContainerResources>();
     for (const kind of ["requests", "limits"] as const) {
       const result = await this.instantQuery(kind, queries[kind], now);
-      this.forEachSample(kind, result, (labels, _time, value) => {
+      this.forEachSample(kind, result, (labels) => (_time, value) => {
         const id = `${labels.namespace}/${labels.pod}/${labels.container}`;
         let entry = resources.get(id);
         if (!entry) {
@@ -305,11 +306,11 @@ export class PrometheusSource {
     };
   }
 
-  /** Calls `visit` for every finite, non-negative sample; warns once per query about the ones it ignores. */
+  /** Calls the series' visitor for every finite, non-negative sample; warns once per query about the ones it ignores. */
   private forEachSample(
     name: string,
     result: QueryResult,
-    visit: (labels: Record<string, string>, time: number, value: number) => void,
+    visitSeries: (labels: Record<string, string>) => (time: number, value: number) => void,
   ): void {
     let ignored = 0;
     for (const series of result.result as {
@@ -317,14 +318,14 @@ export class PrometheusSource {
       values?: Sample[];
       value?: Sample;
     }[]) {
-      const labels = labelsOf(series);
+      const visit = visitSeries(labelsOf(series));
       const samples = series.values ?? (series.value ? [series.value] : []);
       for (const sample of samples) {
         if (!Number.isFinite(sample.value) || sample.value < 0) {
           ignored++;
           continue;
         }
-        visit(labels, Math.round(sample.time.getTime() / 1000), sample.value);
+        visit(Math.round(sample.time.getTime() / 1000), sample.value);
       }
     }
     if (ignored > 0)
