@@ -480,6 +480,25 @@ describe("kubectl against the simulated API server", () => {
     expect(raw.stderr).toContain("the server could not find the requested resource");
   });
 
+  it("applies a multi-document install manifest (RBAC, ServiceAccount, Service, Deployment)", async () => {
+    const manifest = [
+      "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ctl, namespace: team-a}",
+      "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: ctl}\nrules: [{apiGroups: [''], resources: [pods/resize], verbs: [patch]}]",
+      "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: ctl}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ctl}\nsubjects: [{kind: ServiceAccount, name: ctl, namespace: team-a}]",
+      "apiVersion: v1\nkind: Service\nmetadata: {name: ctl, namespace: team-a}\nspec: {selector: {app: ctl}, ports: [{port: 8080}]}",
+    ].join("\n---\n");
+    const r = await runKubectl(kc.path, ["apply", "-f", "-"], { input: manifest });
+    expect(r.stdout.trim().split("\n")).toEqual([
+      "serviceaccount/ctl created",
+      "clusterrole.rbac.authorization.k8s.io/ctl created",
+      "clusterrolebinding.rbac.authorization.k8s.io/ctl created",
+      "service/ctl created",
+    ]);
+    expect((await kubectl("get", "svc", "-n", "team-a")).stdout).toMatch(
+      /ctl\s+ClusterIP\s+<none>\s+<none>\s+8080\/TCP/,
+    );
+  });
+
   it("refuses server-side apply with a clear 415 instead of pretending", async () => {
     const r = await runKubectl(kc.path, ["apply", "--server-side", "-f", "-"], { input: POD });
     expect(r.stderr).toContain("Server-side apply not available on the server");

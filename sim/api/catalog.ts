@@ -63,7 +63,10 @@ function builtin(
 
 export const CORE_EVENTS: ResourceKey = { group: "", version: "v1", resource: "events" };
 
-/** Built-in resources; pods' extra subresources come from the pod strategy at server start. */
+/**
+ * Built-in resources; pods' extra subresources come from the pod strategy at server start. Kinds beyond pods
+ * and nodes are stored as written (no controllers, no authorization), so manifests apply as on a cluster.
+ */
 export function builtinResources(withMetrics: boolean): ResourceDef[] {
   const defs = [
     builtin("", "v1", "namespaces", "Namespace", false, { shortNames: ["ns"], subresources: ["status"] }),
@@ -77,6 +80,19 @@ export function builtinResources(withMetrics: boolean): ResourceDef[] {
     builtin("", "v1", "configmaps", "ConfigMap", true, { shortNames: ["cm"] }),
     builtin("", "v1", "secrets", "Secret", true),
     builtin("", "v1", "serviceaccounts", "ServiceAccount", true, { shortNames: ["sa"] }),
+    builtin("", "v1", "services", "Service", true, {
+      shortNames: ["svc"],
+      categories: ["all"],
+      subresources: ["status"],
+    }),
+    builtin("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true, {
+      shortNames: ["pdb"],
+      subresources: ["status"],
+    }),
+    builtin("rbac.authorization.k8s.io", "v1", "roles", "Role", true),
+    builtin("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true),
+    builtin("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false),
+    builtin("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false),
     builtin("apps", "v1", "deployments", "Deployment", true, {
       shortNames: ["deploy"],
       categories: ["all"],

@@ -330,6 +330,34 @@ const STATEFULSET: Printer = {
   ],
 };
 
+const SERVICE: Printer = {
+  columns: [
+    NAME,
+    col("Type", "The type of the service."),
+    col("Cluster-IP", "The cluster ip of the service."),
+    col("External-IP", "The external ips of the service."),
+    col("Port(s)", "The ports of the service."),
+    AGE,
+    col("Selector", "The selector of the service.", 1),
+  ],
+  cells: (svc, now) => {
+    const spec = obj(svc.spec);
+    const ports = arr(spec.ports).map((p) => `${String(p.port ?? "")}/${String(p.protocol ?? "TCP")}`);
+    const external = Array.isArray(spec.externalIPs) ? spec.externalIPs.join(",") : "";
+    return [
+      svc.metadata.name,
+      String(spec.type ?? "ClusterIP"),
+      none(spec.clusterIP),
+      external || "<none>",
+      ports.length ? ports.join(",") : "<none>",
+      age(svc.metadata.creationTimestamp, now),
+      Object.entries(obj(spec.selector))
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(",") || "<none>",
+    ];
+  },
+};
+
 /** Kinds without their own columns: Name and Created At (the raw timestamp, as the real default table). */
 export const DEFAULT_PRINTER: Printer = {
   columns: [
@@ -352,6 +380,7 @@ export const PRINTERS: Record<string, Printer> = {
   "/events": EVENT,
   "/configmaps": CONFIGMAP,
   "coordination.k8s.io/leases": LEASE,
+  "/services": SERVICE,
   "apps/deployments": DEPLOYMENT,
   "apps/replicasets": REPLICASET,
   "apps/statefulsets": STATEFULSET,
