@@ -2,7 +2,6 @@
 // request metrics. Resource semantics live in ./api/*; pod behaviour plugs in as a ResourceStrategy.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { parse as parseYaml } from "yaml";
 import { parseFieldValidation, type WriteOptions } from "./api/admission.ts";
 import { builtinResources, Catalog, type ResourceDef, strategyKey } from "./api/catalog.ts";
 import {
@@ -15,10 +14,11 @@ import {
   versionInfo,
   wantsAggregated,
 } from "./api/discovery.ts";
+import { decodeObject, readBody, sendJson } from "./api/http.ts";
 import { isObject, type JsonObject } from "./api/json.ts";
 import { groupVersionDocument, openapiIndex } from "./api/openapi.ts";
-import { decodeProtobuf, PROTOBUF } from "./api/protobuf.ts";
 import { getOne, listBody, listObjects } from "./api/read.ts";
+import { type RequestInfo, RequestMetrics } from "./api/request-metrics.ts";
 import { Rest, type Target } from "./api/rest.ts";
 import { parseIncludeObject, toTable, wantsTable } from "./api/table.ts";
 import { prepareWatch, serveWatch } from "./api/watch.ts";
@@ -52,46 +52,6 @@ export interface ApiServer {
 }
 
 const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
-const MAX_BODY = 64 * 1024 * 1024;
-
-interface RequestInfo {
-  verb: string;
-  resource: string;
-  subresource: string;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(new ApiError(413, "RequestEntityTooLarge", "Request entity too large: limit is 67108864"));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
-
-function mediaType(contentType: string | undefined): string {
-  return (contentType ?? "application/json").split(";")[0]?.trim().toLowerCase() ?? "";
-}
-
-/** Decodes a create/update body by Content-Type; malformed input is 400 as the real decoder reports it. */
-function decodeObject(contentType: string | undefined, body: Buffer): unknown {
-  const type = mediaType(contentType);
-  if (type === PROTOBUF) return decodeProtobuf(body);
-  const text = body.toString("utf8");
-  try {
-    if (type === "application/yaml") return parseYaml(text);
-    return JSON.parse(text);
-  } catch (err) {
-    throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
-  }
-}
 
 export async function startApiServer(
   opts: ApiServerOptions,
@@ -128,46 +88,9 @@ export async function startApiServer(
       });
     }
   }
-  const counts = new Map<string, number>();
+  const requests = new RequestMetrics();
   const watches = new Set<() => void>();
   const bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 60_000;
-
-  function count(info: RequestInfo, code: number): void {
-    const res = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
-    const key = `${info.verb} ${res} ${code}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-
-  function metricsText(): string {
-    const lines = [
-      "# HELP sim_apiserver_requests_total Requests served by the simulated API server.",
-      "# TYPE sim_apiserver_requests_total counter",
-    ];
-    for (const [key, n] of [...counts].sort()) {
-      const [verb, res, code] = key.split(" ") as [string, string, string];
-      const [resource, subresource = ""] = res.split("/");
-      lines.push(
-        `sim_apiserver_requests_total{verb="${verb}",resource="${resource}",subresource="${subresource}",code="${code}"} ${n}`,
-      );
-    }
-    const extra = opts.metrics?.prometheusText() ?? "";
-    return `${lines.join("\n")}\n${extra}${extra && !extra.endsWith("\n") ? "\n" : ""}`;
-  }
-
-  function sendJson(
-    res: ServerResponse,
-    code: number,
-    body: unknown,
-    headers: Record<string, string> = {},
-  ): void {
-    const text = JSON.stringify(body);
-    res.writeHead(code, {
-      "Content-Type": "application/json",
-      "Cache-Control": "no-cache, private",
-      ...headers,
-    });
-    res.end(text);
-  }
 
   /** Resolves /api/v1/... and /apis/G/V/... to a resource target, or undefined for discovery paths. */
   function resolve(parts: string[]): { group: string; version: string; rest: string[] } | undefined {
@@ -364,7 +287,7 @@ export async function startApiServer(
           return 200;
         case "/metrics":
           res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
-          res.end(metricsText());
+          res.end(requests.prometheusText(opts.metrics?.prometheusText() ?? ""));
           return 200;
         case "/api":
           if (wantsAggregated(accept))
@@ -412,7 +335,7 @@ export async function startApiServer(
   const server = createServer((req, res) => {
     const info: RequestInfo = { verb: (req.method ?? "GET").toLowerCase(), resource: "", subresource: "" };
     handle(req, res, info).then(
-      (code) => count(info, code),
+      (code) => requests.count(info, code),
       (err: unknown) => {
         let code = 500;
         if (err instanceof ApiError) {
@@ -423,7 +346,7 @@ export async function startApiServer(
           if (!res.headersSent) sendJson(res, 500, toStatus(new ApiError(500, "", message)));
           else res.end();
         }
-        count(info, code);
+        requests.count(info, code);
       },
     );
   });
@@ -436,7 +359,7 @@ export async function startApiServer(
   const hostText = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
     url: `http://${hostText}:${address.port}`,
-    requestCounts: () => new Map(counts),
+    requestCounts: () => requests.counts(),
     close: () =>
       new Promise<void>((resolveClose) => {
         for (const stop of [...watches]) stop();
