@@ -7,7 +7,7 @@ import { parseResource } from "../resize/quantity.ts";
 import type { ResourceRequirements } from "../resize/types.ts";
 import { kubeTime } from "./clock.ts";
 import type { KubeObject } from "./contracts.ts";
-import type { ContainerRuntime, EnforcedLimits } from "./kubelet-runtime.ts";
+import { backoffMessage, type ContainerRuntime, type EnforcedLimits } from "./kubelet-runtime.ts";
 
 export interface PendingResize {
   reason: "Deferred" | "Infeasible";
@@ -109,9 +109,17 @@ function containerStatus(
   tracksResources: boolean,
 ): object {
   const last = c.lastTerminated;
+  const waiting = c.waitingUntil !== undefined;
   return {
     name: c.name,
-    state: { running: { startedAt: kubeTime(c.startedAt) } },
+    state: waiting
+      ? {
+          waiting: {
+            reason: "CrashLoopBackOff",
+            message: backoffMessage(c, pod.name, pod.namespace, pod.uid),
+          },
+        }
+      : { running: { startedAt: kubeTime(c.startedAt) } },
     lastState: last
       ? {
           terminated: {
@@ -119,16 +127,18 @@ function containerStatus(
             reason: last.reason,
             startedAt: kubeTime(last.startedAt),
             finishedAt: kubeTime(last.finishedAt),
-            containerID: `containerd://${pod.uid.replace(/-/g, "")}${c.name}${c.restartCount - 1}`,
+            containerID: `containerd://${pod.uid.replace(/-/g, "")}${c.name}${waiting ? c.restartCount : c.restartCount - 1}`,
           },
         }
       : {},
-    ready: true,
+    ready: !waiting,
     restartCount: c.restartCount,
     image,
     imageID: `${image}@sha256:${"0".repeat(64)}`,
-    containerID: `containerd://${pod.uid.replace(/-/g, "")}${c.name}${c.restartCount}`,
-    started: true,
+    ...(waiting
+      ? {}
+      : { containerID: `containerd://${pod.uid.replace(/-/g, "")}${c.name}${c.restartCount}` }),
+    started: !waiting,
     ...(tracksResources
       ? {
           allocatedResources: runtimeResources(pod.allocated.get(c.name)).requests ?? {},
@@ -162,11 +172,25 @@ export function podStatus(pod: PodRuntime, stored: KubeObject, flavor: Flavor, h
       c.image ?? "",
     ]),
   );
+  const unready = pod.containers.filter((c) => c.waitingUntil !== undefined);
+  const readiness = (type: string) =>
+    unready.length === 0
+      ? condition(type, pod.startTime, generation)
+      : {
+          ...condition(
+            type,
+            Math.max(...unready.map((c) => c.lastTerminated?.finishedAt ?? pod.startTime)),
+            generation,
+          ),
+          status: "False",
+          reason: "ContainersNotReady",
+          message: `containers with unready status: [${unready.map((c) => c.name).join(" ")}]`,
+        };
   const conditions: object[] = [
     condition("PodReadyToStartContainers", pod.startTime, generation),
     condition("Initialized", pod.startTime, generation),
-    condition("Ready", pod.startTime, generation),
-    condition("ContainersReady", pod.startTime, generation),
+    readiness("Ready"),
+    readiness("ContainersReady"),
     condition("PodScheduled", pod.startTime, generation),
   ];
   if (upstream && pod.pending)

@@ -1,12 +1,17 @@
 // A simulated container runtime: each running container replays its declared usage on a fixed grid of container
 // time (every `stepSeconds` from start), so outcomes do not depend on how often the kubelet looks. Memory above
 // the memory limit is an OOM kill; CPU above the CPU limit is throttled (CFS periods of 100 ms) and counted.
+// A killed container restarts like the kubelet's crash-loop back-off (client-go flowcontrol.Backoff, 10 s
+// doubling to 5 min, forgotten after 10 min): at once if it last started longer ago than the current back-off,
+// else it waits in CrashLoopBackOff until then.
 
 import type { ContainerUsage } from "./usage.ts";
 
 const CFS_PERIOD_SECONDS = 0.1;
 /** A container replaying more samples than this in one step skips ahead, so a stalled loop cannot hang. */
 const MAX_SAMPLES_PER_ADVANCE = 100_000;
+const BACKOFF_INITIAL_MS = 10_000;
+const BACKOFF_MAX_MS = 300_000;
 
 export interface TerminatedState {
   reason: string;
@@ -28,6 +33,10 @@ export interface ContainerRuntime {
   cfsPeriodsTotal: number;
   cfsThrottledPeriodsTotal: number;
   oomEventsTotal: number;
+  /** Crash-loop back-off: the current delay and when the container last (re)started under it. */
+  backoff?: { delayMs: number; since: number };
+  /** Set while the container waits in CrashLoopBackOff: when it starts again. */
+  waitingUntil?: number;
 }
 
 /** Limits the runtime enforces: millicores and bytes; undefined = unlimited. */
@@ -70,9 +79,43 @@ export function restartContainer(
   exitCode: number,
 ): void {
   container.lastTerminated = { reason, exitCode, startedAt: container.startedAt, finishedAt: at };
+  start(container, at);
+}
+
+function start(container: ContainerRuntime, at: number): void {
   container.restartCount++;
   container.startedAt = at;
   container.nextSampleT = 0;
+  container.waitingUntil = undefined;
+}
+
+/** A container that died at `at`: restarted now, or left waiting in CrashLoopBackOff (kuberuntime doBackOff). */
+function crashed(container: ContainerRuntime, at: number, reason: string, exitCode: number): void {
+  container.lastTerminated = { reason, exitCode, startedAt: container.startedAt, finishedAt: at };
+  const backoff = container.backoff;
+  const fresh = !backoff || at - backoff.since > 2 * BACKOFF_MAX_MS;
+  if (!fresh && at - backoff.since < backoff.delayMs) {
+    container.waitingUntil = backoff.since + backoff.delayMs;
+    container.nextSampleT = 0;
+    return;
+  }
+  container.backoff = {
+    delayMs: fresh ? BACKOFF_INITIAL_MS : Math.min(2 * backoff.delayMs, BACKOFF_MAX_MS),
+    since: at,
+  };
+  start(container, at);
+}
+
+/** The back-off a waiting container is in, as the kubelet words it. */
+export function backoffMessage(
+  container: ContainerRuntime,
+  podName: string,
+  namespace: string,
+  uid: string,
+): string {
+  const seconds = Math.round((container.backoff?.delayMs ?? BACKOFF_INITIAL_MS) / 1000);
+  const delay = seconds >= 60 ? `${Math.floor(seconds / 60)}m${seconds % 60}s` : `${seconds}s`;
+  return `back-off ${delay} restarting failed container=${container.name} pod=${podName}_${namespace}(${uid})`;
 }
 
 /**
@@ -88,6 +131,12 @@ export function advanceContainer(
   const kills: OomKill[] = [];
   let samples = 0;
   for (;;) {
+    if (container.waitingUntil !== undefined) {
+      if (container.waitingUntil > nowMs) break;
+      const at = container.waitingUntil;
+      container.backoff = { delayMs: Math.min(2 * container.backoff!.delayMs, BACKOFF_MAX_MS), since: at };
+      start(container, at);
+    }
     // The sample at t stands for the step [t, t + step); it is taken once that step has passed.
     const t = container.nextSampleT;
     const at = container.startedAt + t * 1000;
@@ -105,7 +154,7 @@ export function advanceContainer(
         limitBytes: limits.memory,
       });
       container.oomEventsTotal++;
-      restartContainer(container, at, "OOMKilled", 137);
+      crashed(container, at, "OOMKilled", 137);
       continue;
     }
     const cpu = container.usage.cpu(t);
@@ -127,6 +176,7 @@ export function currentUsage(
   limits: EnforcedLimits,
   nowMs: number,
 ): { cpuMillis: number; memoryBytes: number } {
+  if (container.waitingUntil !== undefined) return { cpuMillis: 0, memoryBytes: 0 };
   const t = containerTime(container, nowMs);
   const cpu = container.usage.cpu(t);
   const memory = container.usage.memory(t);

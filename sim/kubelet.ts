@@ -650,6 +650,8 @@ export class Kubelets {
   }
 
   private sampleRuntime(runtime: PodRuntime, now: number): void {
+    const lifecycle = () => runtime.containers.map((c) => `${c.restartCount}/${c.waitingUntil}`).join();
+    const before = lifecycle();
     let killed = false;
     for (const container of runtime.containers) {
       const limits = enforcedLimits(runtime.actuated.get(container.name));
@@ -666,6 +668,6 @@ export class Kubelets {
     }
     // A memory-limit decrease that waited for usage to fall is retried on each pass.
     if (runtime.inProgress?.error && !runtime.cancelActuation) this.actuate(runtime);
-    else if (killed) this.writeStatus(runtime);
+    else if (killed || lifecycle() !== before) this.writeStatus(runtime);
   }
 }

@@ -213,6 +213,35 @@ describe("simulated workload usage", () => {
     expect(c.pod("leaky").status.containerStatuses?.[0]?.restartCount).toBe(1);
   });
 
+  it("backs off a crash-looping container (CrashLoopBackOff) and runs it again once a resize raises its limit", async () => {
+    const c = await cluster();
+    await c.create({
+      name: "crashy",
+      usage: { app: { memory: "const(300Mi)" } },
+      containers: [{ name: "app", requests: { memory: "128Mi" }, limits: { memory: "256Mi" } }],
+    });
+    await c.advance(5000);
+    const waiting = c.pod("crashy");
+    const status = waiting.status.containerStatuses?.[0] as unknown as {
+      restartCount: number;
+      ready: boolean;
+      state: { waiting?: { reason: string; message: string } };
+    };
+    expect(status.restartCount).toBe(1);
+    expect(status.ready).toBe(false);
+    expect(status.state.waiting).toEqual({
+      reason: "CrashLoopBackOff",
+      message: `back-off 10s restarting failed container=app pod=crashy_default(${waiting.metadata.uid})`,
+    });
+    expect(c.condition("crashy", "Ready")).toMatchObject({ status: "False", reason: "ContainersNotReady" });
+    await c.resize("crashy", { app: { requests: { memory: "128Mi" }, limits: { memory: "512Mi" } } });
+    await c.advance(10_000);
+    const after = c.pod("crashy").status.containerStatuses?.[0] as unknown as typeof status;
+    expect(after.restartCount).toBe(2);
+    expect(after.ready).toBe(true);
+    expect(c.condition("crashy", "Ready")?.status).toBe("True");
+  });
+
   it("throttles CPU above the limit and counts throttled CFS periods", async () => {
     const c = await cluster();
     await c.create({
