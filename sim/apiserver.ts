@@ -2,7 +2,7 @@
 // request metrics. Resource semantics live in ./api/*; pod behaviour plugs in as a ResourceStrategy.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { parseFieldValidation, type WriteOptions } from "./api/admission.ts";
+import { defaultNamespace, parseFieldValidation, type WriteOptions } from "./api/admission.ts";
 import { builtinResources, Catalog, type ResourceDef, strategyKey } from "./api/catalog.ts";
 import {
   AGGREGATED_V2,
@@ -79,13 +79,10 @@ export async function startApiServer(
   rest.refreshCustomResources();
   for (const ns of DEFAULT_NAMESPACES) {
     if (!store.getShared(NAMESPACES, undefined, ns)) {
-      store.create(NAMESPACES, {
-        apiVersion: "v1",
-        kind: "Namespace",
-        metadata: { name: ns },
-        spec: { finalizers: ["kubernetes"] },
-        status: { phase: "Active" },
-      });
+      store.create(
+        NAMESPACES,
+        defaultNamespace({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } }, true),
+      );
     }
   }
   const requests = new RequestMetrics();

@@ -271,6 +271,19 @@ describe("client-node against the simulated API server", () => {
     expect((await raw("/openapi/v2")).status).toBe(404);
   });
 
+  it("defaults namespaces with the metadata.name label, the kubernetes finalizer and phase Active", async () => {
+    const created = await core.createNamespace({
+      body: { metadata: { name: "shop", labels: { team: "a" } } },
+    });
+    expect(created.metadata?.labels).toEqual({ team: "a", "kubernetes.io/metadata.name": "shop" });
+    expect(created.spec?.finalizers).toEqual(["kubernetes"]);
+    expect(created.status?.phase).toBe("Active");
+    const selected = await core.listNamespace({
+      labelSelector: "kubernetes.io/metadata.name in (shop,default)",
+    });
+    expect(selected.items.map((n) => n.metadata?.name)).toEqual(["default", "shop"]);
+  });
+
   it("deletes a collection by label selector and answers the deleted objects", async () => {
     for (const [name, app] of [
       ["c1", "x"],

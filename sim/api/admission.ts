@@ -62,6 +62,7 @@ export function admitKind(
 ): { object: KubeObject; warnings: string[] } {
   const warnings: string[] = [];
   let object = obj;
+  if (strategyKey(def) === "/namespaces") object = defaultNamespace(object, isCreate);
   if (strategyKey(def) === "/events") {
     if (isCreate && def.group === "events.k8s.io") validateEventsV1(coreToEventsV1(object));
     validateCoreEvent(object);
@@ -89,4 +90,18 @@ export function admitKind(
     object = checked.object;
   }
   return { object, warnings };
+}
+
+/**
+ * Namespace defaulting (pkg/registry/core/namespace/strategy.go): the immutable name label selectors use,
+ * the `kubernetes` finalizer and phase Active on create.
+ */
+export function defaultNamespace(ns: KubeObject, isCreate: boolean): KubeObject {
+  const labels = { ...(ns.metadata.labels ?? {}), "kubernetes.io/metadata.name": ns.metadata.name };
+  const out: KubeObject = { ...ns, metadata: { ...ns.metadata, labels } };
+  if (isCreate) {
+    out.spec = { finalizers: ["kubernetes"], ...(isObject(ns.spec) ? ns.spec : {}) };
+    out.status = { phase: "Active" };
+  }
+  return out;
 }
