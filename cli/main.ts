@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { register as registerDemo } from "./demo.ts";
 import { register as registerPolicy } from "./policy.ts";
 import { register as registerReplay } from "./replay.ts";
 import { register as registerReport } from "./report.ts";
@@ -17,6 +18,7 @@ program
     console.log("0.1.0");
   });
 
+registerDemo(program);
 registerPolicy(program);
 registerReplay(program);
 registerReport(program);

@@ -7,6 +7,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type ControllerClock, REAL_CLOCK, sleep } from "../controller/clock.ts";
 import { rulesFor } from "../controller/controller.ts";
+import type { ContainerDecision } from "../controller/decisions.ts";
 import { detectFlavor } from "../controller/flavor.ts";
 import { type KubeApi, KubeApiError, kubeApiFromConfig } from "../controller/kube.ts";
 import { type ClusterSnapshot, Reconciler } from "../controller/reconciler.ts";
@@ -88,6 +89,28 @@ async function listOptional<T>(
 type Obj = Record<string, unknown> & { metadata: { name: string; namespace?: string } };
 
 const withKind = (kind: string, apiVersion: string) => (o: Obj) => ({ ...o, kind, apiVersion });
+
+/** Report rows from a reconcile pass's decisions: the containers a policy selects. */
+export function rowsFromDecisions(decisions: readonly ContainerDecision[]): GatheredRow[] {
+  return decisions.flatMap((d) =>
+    d.mode === ""
+      ? []
+      : [
+          {
+            namespace: d.namespace,
+            pod: d.pod,
+            workload: d.workload,
+            container: d.container,
+            policy: d.policy,
+            mode: d.mode,
+            current: d.current,
+            recommended: d.recommended,
+            action: d.action,
+            reasons: d.reasons,
+          },
+        ],
+  );
+}
 
 /** The dry-run report of every container a policy selects. */
 export async function gatherReport(opts: GatherOptions): Promise<GatheredReport> {
@@ -195,23 +218,9 @@ export async function gatherReport(opts: GatherOptions): Promise<GatheredReport>
   const pass = await reconciler.pass(snapshot, "slow");
   step("done");
 
-  const containers: GatheredRow[] = pass.decisions.flatMap((d) =>
-    d.mode === ""
-      ? []
-      : [
-          {
-            namespace: d.namespace,
-            pod: d.pod,
-            workload: d.workload,
-            container: d.container,
-            policy: d.policy,
-            mode: d.mode,
-            current: d.current,
-            recommended: d.recommended,
-            action: d.action,
-            reasons: d.reasons,
-          },
-        ],
-  );
-  return { generatedAt: new Date(clock.now()).toISOString(), containers, warnings };
+  return {
+    generatedAt: new Date(clock.now()).toISOString(),
+    containers: rowsFromDecisions(pass.decisions),
+    warnings,
+  };
 }
