@@ -123,14 +123,16 @@ export interface GuardResult {
 /**
  * The OOM guard for one container: raise the memory limit (and the request when the pod is Guaranteed, so the
  * QoS class holds) when the working set is above the threshold of the limit, is forecast to cross it within the
- * horizon, or the container was just OOM-killed. Capped by max-allowed; whether the node has room for a
- * request increase is `allowedResize`'s question.
+ * horizon, or the container was just OOM-killed (once per kill: a kill older than our last raise was
+ * already answered). Capped by max-allowed and the node's memory (a larger limit is meaningless); whether the
+ * node has room for a request increase is `allowedResize`'s question.
  */
 export function oomGuardDecision(
   c: ContainerObservation,
   qos: QosClass,
   policy: DecisionPolicy,
   now: number,
+  context: { lastRaisedAt?: number; nodeMemoryBytes?: number } = {},
 ): GuardResult {
   const limit = c.actual.limits.memory;
   if (!policy.oomGuard.enabled) return { reasons: ["OOM guard disabled by policy"] };
@@ -147,7 +149,10 @@ export function oomGuardDecision(
     triggers.push(
       `working set forecast to reach ${formatMemoryBytes(roundUpToMi(c.forecastPeakBytes))} within ${Math.round(policy.oomGuard.horizonMs / 1000)}s, above ${percent(threshold)} of limit ${formatMemoryBytes(limit)}`,
     );
-  const oomKilled = c.oomKilledAt !== undefined && now - c.oomKilledAt <= RECENT_OOM_MS;
+  const oomKilled =
+    c.oomKilledAt !== undefined &&
+    now - c.oomKilledAt <= RECENT_OOM_MS &&
+    c.oomKilledAt > (context.lastRaisedAt ?? Number.NEGATIVE_INFINITY);
   if (oomKilled) triggers.push(`OOM-killed ${Math.round((now - c.oomKilledAt!) / 1000)}s ago`);
   if (triggers.length === 0) return { reasons: [] };
 
@@ -159,8 +164,12 @@ export function oomGuardDecision(
   let newLimit = roundUpToMi(
     Math.max(limit * factor, limit + policy.oomGuard.minBump, (risk / threshold) * 1.1),
   );
-  const max = (c.maxAllowed ?? policy.maxAllowed).memory;
-  if (max !== undefined && newLimit > max) newLimit = max;
+  const policyMax = (c.maxAllowed ?? policy.maxAllowed).memory;
+  const max = Math.min(
+    policyMax ?? Number.POSITIVE_INFINITY,
+    context.nodeMemoryBytes ?? Number.POSITIVE_INFINITY,
+  );
+  if (newLimit > max) newLimit = max;
   const request = c.desired.requests.memory;
   const raisesRequest = qos === "Guaranteed" && request !== undefined;
   const pendingLimit = c.desired.limits.memory ?? 0;
@@ -170,8 +179,10 @@ export function oomGuardDecision(
       target: c.desired,
       reasons: [...triggers, `memory limit raise to ${formatMemoryBytes(pendingLimit)} already requested`],
     };
-  if (newLimit <= limit)
-    return { reasons: [...triggers, `memory limit already at max-allowed ${formatMemoryBytes(newLimit)}`] };
+  if (newLimit <= limit) {
+    const bound = max === policyMax ? "max-allowed" : "the node's allocatable memory";
+    return { reasons: [...triggers, `memory limit already at ${bound} ${formatMemoryBytes(newLimit)}`] };
+  }
   const target: ContainerResources = {
     requests: { ...c.desired.requests, ...(raisesRequest ? { memory: newLimit } : {}) },
     limits: { ...c.desired.limits, memory: newLimit },
@@ -362,18 +373,28 @@ export interface PodDecisionInput {
   scheduleAllows: boolean;
   /** No other resize waits for room on this node: an OOM raise that does not fit may queue there (Deferred). */
   mayQueueOnFullNode: boolean;
+  /** The node's allocatable memory: no limit is raised beyond it. */
+  nodeMemoryBytes?: number;
   now: number;
 }
 
 /** One pod's action for this pass: at most one patch, covering all its containers. */
 export function decidePod(input: PodDecisionInput): Action {
-  const { pod, policy, now } = input;
+  const { policy, now } = input;
+  // An Infeasible desire is dead (the node dropped it, the scheduler stops reserving it): plan from what runs.
+  const pod =
+    input.pod.outcome.state === "infeasible"
+      ? { ...input.pod, containers: input.pod.containers.map((c) => ({ ...c, desired: c.actual })) }
+      : input.pod;
   const reasons: string[] = [];
   const target: ResizeTarget = {};
   let cause: Cause | undefined;
   for (const c of pod.containers) {
     if (!c.controlled) continue;
-    const guard = oomGuardDecision(c, pod.qos, policy, now);
+    const guard = oomGuardDecision(c, pod.qos, policy, now, {
+      lastRaisedAt: input.memory.lastResizedAt,
+      nodeMemoryBytes: input.nodeMemoryBytes,
+    });
     reasons.push(...guard.reasons.map((r) => `${c.name}: ${r}`));
     if (guard.target) {
       target[c.name] = guard.target;

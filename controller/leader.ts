@@ -123,10 +123,14 @@ export class LeaderElector {
     const round = async () => {
       if (this.stopped) return;
       try {
-        await this.tryAcquireOrRenew();
+        const held = await this.tryAcquireOrRenew();
+        this.opts.log.debug({ identity: this.opts.identity, held }, "lease round");
       } catch (err) {
+        // A conflict means another candidate wrote first: an ordinary lost race.
         const conflict = err instanceof KubeApiError && err.code === 409;
-        if (!conflict) this.opts.log.warn({ err: String(err) }, "leader election round failed");
+        if (conflict)
+          this.opts.log.debug({ identity: this.opts.identity, err: String(err) }, "lease write conflict");
+        else this.opts.log.warn({ err: String(err) }, "leader election round failed");
       }
       this.report();
       if (!this.stopped) this.timer = setTimeout(round, this.opts.retryPeriodMs);

@@ -211,6 +211,7 @@ export class Reconciler {
         path,
         scheduleAllows: decreaseAllowedAt(policy, new Date(now)),
         mayQueueOnFullNode: !waiting.has(nodeName),
+        nodeMemoryBytes: nodes.has(nodeName) ? nodeAllocatable(nodes.get(nodeName)!).memory : undefined,
         now,
       });
       if (notes.length > 0) action = { ...action, reasons: [...action.reasons, ...notes] } as Action;

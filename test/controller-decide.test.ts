@@ -96,6 +96,23 @@ describe("OOM guard", () => {
     expect(r.target?.requests.cpu).toBe(500);
   });
 
+  it("answers an OOM kill once: a kill older than the last raise does not raise again", () => {
+    const killed = container({ oomKilledAt: NOW - 30_000, workingSetBytes: 10 * Mi });
+    expect(
+      oomGuardDecision(killed, "Burstable", policy, NOW, { lastRaisedAt: NOW - 60_000 }).target,
+    ).toBeDefined();
+    expect(
+      oomGuardDecision(killed, "Burstable", policy, NOW, { lastRaisedAt: NOW - 10_000 }).target,
+    ).toBeUndefined();
+  });
+
+  it("never raises a limit beyond the node's memory", () => {
+    const r = oomGuardDecision(container({ oomKilledAt: NOW - 1_000 }), "Burstable", policy, NOW, {
+      nodeMemoryBytes: 700 * Mi,
+    });
+    expect(r.target?.limits.memory).toBe(700 * Mi);
+  });
+
   it("never exceeds max-allowed and says so when already there", () => {
     const p = { ...policy, maxAllowed: { memory: 600 * Mi } };
     const r = oomGuardDecision(container({ workingSetBytes: 500 * Mi }), "Burstable", p, NOW);
@@ -256,6 +273,24 @@ describe("decidePod", () => {
     expect(decidePod({ ...base, policy: lower, memory, pod: pod(c), path: "fast" }).kind).toBe("resize");
   });
 
+  it("plans from the running values when the desired spec is Infeasible, and never re-sends it", () => {
+    const running = { requests: { cpu: 500, memory: 256 * Mi }, limits: { cpu: 1000, memory: 512 * Mi } };
+    const dead = {
+      requests: { cpu: 500, memory: 64 * 1024 * Mi },
+      limits: { cpu: 1000, memory: 64 * 1024 * Mi },
+    };
+    const c = container({ desired: dead, actual: running, workingSetBytes: 480 * Mi });
+    const infeasible = pod(c, {
+      outcome: { state: "infeasible", message: "Node didn't have enough capacity" },
+    });
+    const memory = rememberOutcome(EMPTY_MEMORY, infeasible.outcome, { app: dead }, NOW, 0);
+    const a = decidePod({ ...base, memory, pod: infeasible, path: "fast" });
+    expect(a.kind).toBe("resize");
+    if (a.kind !== "resize") return;
+    expect(a.target.app?.limits.memory).toBe(768 * Mi);
+    expect(a.target.app?.requests.memory).toBe(256 * Mi);
+  });
+
   it("counts node headroom for request increases; an OOM raise may queue on a full node, one at a time", () => {
     const g = { requests: { cpu: 500, memory: 512 * Mi }, limits: { cpu: 500, memory: 512 * Mi } };
     const c = container({ desired: g, actual: g, workingSetBytes: 500 * Mi });
@@ -269,7 +304,7 @@ describe("decidePod", () => {
     expect(a.kind).toBe("skip");
     expect(a.reasons.at(-1)).toBe("node headroom: memory request +256Mi needed, 100Mi free");
     const queued = decidePod({ ...full, mayQueueOnFullNode: true });
-    expect(queued.kind).toBe("resize");
+    expect(queued.kind === "resize" && queued.queues).toBe(true);
     expect(queued.reasons.at(-1)).toContain("the node will defer it");
     const burstable = container({ workingSetBytes: 480 * Mi });
     // A Burstable raise touches only the limit: no headroom needed.

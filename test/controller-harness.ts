@@ -105,10 +105,20 @@ export function getPod(sim: SimCluster, name: string, ns = "shop"): PodLike {
   return found as unknown as PodLike;
 }
 
-/** Resize PATCH requests the API server answered (pods/resize upstream; pod patches under TKE), any code. */
-export function resizePatches(sim: SimCluster): number {
+/**
+ * Resize PATCH requests the API server answered (pods/resize upstream; pod patches under TKE), any code, read
+ * from the cluster's own `sim_apiserver_requests_total` on GET /metrics.
+ */
+export async function resizePatches(sim: SimCluster): Promise<number> {
+  const text = await (await fetch(`${sim.url}/metrics`)).text();
   let n = 0;
-  for (const [key, count] of sim.requestCounts()) if (/^patch pods(\/resize)? /.test(key)) n += count;
+  for (const line of text.split("\n")) {
+    const m =
+      /^sim_apiserver_requests_total\{verb="patch",resource="pods",subresource="(resize|)",code="\d+"\} (\d+)$/.exec(
+        line,
+      );
+    if (m) n += Number(m[2]);
+  }
   return n;
 }
 

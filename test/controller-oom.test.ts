@@ -62,8 +62,8 @@ describe.each([
         ? p.status?.containerStatuses?.[0]?.resources?.limits?.memory
         : readTkeResourceStatus(p)?.allocatedResources?.[0]?.limits?.memory;
     expect(actual).toBe(memoryLimit(p));
-    expect(resizePatches(sim)).toBeGreaterThan(0);
-    expect(resizePatches(sim)).toBeLessThanOrEqual(6);
+    expect(await resizePatches(sim)).toBeGreaterThan(0);
+    expect(await resizePatches(sim)).toBeLessThanOrEqual(6);
     const metrics = await (await fetch(`${ctl.endpoints!.url}/metrics`)).text();
     expect(metrics).toMatch(/inplace_autoscaler_oom_guard_total\{mode="Apply"\} [1-9]/);
   });

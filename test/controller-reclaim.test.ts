@@ -109,6 +109,6 @@ describe.each([
       "the DryRun policy's status to count the pod",
     );
     // One resize for the Apply pod, none for the DryRun pod.
-    expect(resizePatches(s)).toBe(1);
+    expect(await resizePatches(s)).toBe(1);
   });
 });

@@ -1,0 +1,80 @@
+// Two controllers against one simulated cluster: only the Lease holder patches; when it stops (releasing the
+// Lease), the other takes over and acts.
+
+import { afterEach, expect, it } from "vitest";
+import type { ControllerHandle } from "../controller/controller.ts";
+import type { SimCluster } from "../sim/cluster.ts";
+import {
+  clusterPolicy,
+  getPod,
+  memoryLimit,
+  node,
+  pod,
+  resizePatches,
+  scenario,
+  startCtl,
+  startSim,
+  UPSTREAM,
+  waitUntil,
+} from "./controller-harness.ts";
+
+let sim: SimCluster | undefined;
+const controllers: ControllerHandle[] = [];
+
+afterEach(async () => {
+  for (const c of controllers.splice(0)) await c.stop();
+  await sim?.close();
+  sim = undefined;
+});
+
+/** Accepted resizes this controller counted; waits a moment, as the cluster may show a patch before the
+ * controller has read the answer. */
+async function acceptedResizes(c: ControllerHandle): Promise<number> {
+  await new Promise((r) => setTimeout(r, 300));
+  const metric = await c.telemetry.resizes.get();
+  return metric.values.filter((v) => v.labels.outcome === "accepted").reduce((sum, v) => sum + v.value, 0);
+}
+
+it("only the leader patches; the other takes over when the leader stops", async () => {
+  const rampPod = (name: string, memory: string) =>
+    pod({ name, memory, requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } });
+  sim = await startSim(
+    UPSTREAM,
+    scenario(
+      node("node-1", "4", "8Gi"),
+      rampPod("early", "ramp(100Mi, 900Mi, 60s)"),
+      // Crosses its limit only after about three minutes.
+      rampPod("late", "ramp(100Mi, 900Mi, 240s)"),
+      clusterPolicy("guard", "Apply"),
+    ),
+    10,
+  );
+  const s = sim;
+  const a = await startCtl(s, { identity: "a" });
+  controllers.push(a);
+  await waitUntil(() => a.isLeader(), 10_000, "the first controller to lead");
+  const b = await startCtl(s, { identity: "b" });
+  controllers.push(b);
+  await waitUntil(
+    () => memoryLimit(getPod(s, "early")) !== "512Mi",
+    30_000,
+    "the leader to guard the early pod",
+  );
+  expect(b.isLeader()).toBe(false);
+  expect(await acceptedResizes(a)).toBeGreaterThan(0);
+  expect(await acceptedResizes(b)).toBe(0);
+
+  await a.stop();
+  await waitUntil(() => b.isLeader(), 10_000, "the second controller to take over");
+  const before = await resizePatches(s);
+  await waitUntil(
+    () => memoryLimit(getPod(s, "late")) !== "512Mi",
+    60_000,
+    "the new leader to guard the late pod",
+  );
+  expect(await acceptedResizes(b)).toBeGreaterThan(0);
+  expect(await resizePatches(s)).toBeGreaterThan(before);
+  // The late pod crossed its limit only under the new leader. (The early one may be OOM-killed while no
+  // controller leads: the handover takes a lease round.)
+  expect(getPod(s, "late").status?.containerStatuses?.[0]?.restartCount).toBe(0);
+});
