@@ -6,7 +6,7 @@ import { STRATEGY_NAMES, type StrategyName } from "../recommend/types.ts";
 import { replayTrace } from "../replay/harness.ts";
 import { splitHalf, TRACE_HALVES, type TraceHalf } from "../replay/split.ts";
 import { renderTimelineSvg } from "../replay/svg.ts";
-import { readTrace, TRACE_FORMATS, TraceError, type TraceFormat } from "../replay/traces.ts";
+import { readTrace, TRACE_FORMATS, type Trace, TraceError, type TraceFormat } from "../replay/traces.ts";
 
 export function register(program: Command): void {
   program
@@ -42,7 +42,7 @@ export function register(program: Command): void {
         container?: string;
         maxContainers?: number;
       }) => {
-        let trace;
+        let trace: Trace;
         try {
           trace = await readTrace(opts.trace, opts.traceFormat);
         } catch (error) {

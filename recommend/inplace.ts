@@ -6,7 +6,6 @@
 
 import { DecayingHistogram, exponentialBuckets } from "./histogram.ts";
 import { oomRiskForecast } from "./oom-forecast.ts";
-import { newWindows } from "./series.ts";
 import type { Recommendation, RecommendInput, ResourceAmounts, Urgency, UsageSeries } from "./types.ts";
 
 const HOUR = 3600;
@@ -23,6 +22,8 @@ export interface InplaceParams {
   memoryBaseMargin: number;
   /** span over which a rise is measured (peak vs the max of the span before it) */
   riseSpanSeconds: number;
+  /** share of the largest recent memory rise added to the memory margin */
+  memoryRiseWeight: number;
   /** half-life with which the largest observed rise is forgotten */
   riseHalfLifeSeconds: number;
   maxMargin: number;
@@ -36,12 +37,17 @@ export interface InplaceParams {
   cpuLimitPercentile: number;
   cpuRecentSeconds: number;
   cpuMargin: number;
+  /** share of the largest recent CPU rise added to the CPU margin */
+  cpuRiseWeight: number;
   /** throttled fraction above which the CPU limit is raised */
   throttleThreshold: number;
   /** minimum relative change for any resize that is not an OOM guard */
   hysteresis: number;
+  /** hysteresis for CPU, which can follow usage more closely: a CPU shortfall throttles, it does not kill */
+  cpuHysteresis: number;
   raiseCooldownSeconds: number;
   reclaimCooldownSeconds: number;
+  cpuReclaimCooldownSeconds: number;
   maxResizesPerDay: number;
   /** no decrease before this much history */
   minHistorySeconds: number;
@@ -54,10 +60,11 @@ export interface InplaceParams {
 export const INPLACE_DEFAULTS: InplaceParams = {
   memoryHalfLifeSeconds: 2 * DAY,
   memoryRequestPercentile: 0.9,
-  memoryLimitPercentile: 0.98,
-  memoryRecentSeconds: 12 * HOUR,
+  memoryLimitPercentile: 0.5,
+  memoryRecentSeconds: DAY,
   memoryBaseMargin: 0.05,
   riseSpanSeconds: HOUR,
+  memoryRiseWeight: 0,
   riseHalfLifeSeconds: 3 * DAY,
   maxMargin: 0.6,
   oomBumpRatio: 1.3,
@@ -66,14 +73,17 @@ export const INPLACE_DEFAULTS: InplaceParams = {
   forecastTrendSeconds: HOUR,
   cpuHalfLifeSeconds: 12 * HOUR,
   cpuRequestPercentile: 0.9,
-  cpuLimitPercentile: 0.98,
-  cpuRecentSeconds: HOUR,
-  cpuMargin: 0.1,
-  throttleThreshold: 0.05,
+  cpuLimitPercentile: 0.5,
+  cpuRecentSeconds: 30 * 60,
+  cpuMargin: 0.05,
+  cpuRiseWeight: 0.05,
+  throttleThreshold: 0.01,
   hysteresis: 0.1,
+  cpuHysteresis: 0.05,
   raiseCooldownSeconds: 300,
   reclaimCooldownSeconds: 2 * HOUR,
-  maxResizesPerDay: 24,
+  cpuReclaimCooldownSeconds: 600,
+  maxResizesPerDay: 48,
   minHistorySeconds: 12 * HOUR,
   fullConfidenceSeconds: 7 * DAY,
   minCpuMillis: 10,
@@ -91,8 +101,11 @@ export interface InplaceState {
   /** largest relative rise of a window peak over the max of the preceding span, decayed */
   memoryRise: number;
   cpuRise: number;
-  riseDecayedAt: number;
+  memoryWindowMax: SlidingMax;
+  cpuWindowMax: SlidingMax;
   oomsSeen: number;
+  /** when this strategy last asked to change each resource (cooldowns are per resource) */
+  lastChange: { cpu: number; memory: number };
 }
 
 export function initInplaceState(params: Partial<InplaceParams> = {}): InplaceState {
@@ -104,8 +117,10 @@ export function initInplaceState(params: Partial<InplaceParams> = {}): InplaceSt
     ingestedUntil: Number.NEGATIVE_INFINITY,
     memoryRise: 0,
     cpuRise: 0,
-    riseDecayedAt: Number.NaN,
+    memoryWindowMax: new SlidingMax(),
+    cpuWindowMax: new SlidingMax(),
     oomsSeen: 0,
+    lastChange: { cpu: Number.NEGATIVE_INFINITY, memory: Number.NEGATIVE_INFINITY },
   };
 }
 
@@ -119,29 +134,66 @@ function maxOver(values: number[], from: number, to: number): number {
 }
 
 function ingest(series: UsageSeries, state: InplaceState, p: InplaceParams, now: number): void {
-  const span = Math.max(1, Math.round(p.riseSpanSeconds / series.step));
-  state.ingestedUntil = newWindows(series, state.ingestedUntil, now, (i) => {
-    const t = series.start + i * series.step;
-    if (!Number.isNaN(state.riseDecayedAt)) {
-      const decay = 2 ** (-(t - state.riseDecayedAt) / p.riseHalfLifeSeconds);
-      state.memoryRise *= decay;
-      state.cpuRise *= decay;
-    }
-    state.riseDecayedAt = t;
-    const mem = series.memoryPeak[i] ?? Number.NaN;
+  const { start, step, memoryPeak, cpuMean, cpuPeak } = series;
+  const span = Math.max(1, Math.round(p.riseSpanSeconds / step));
+  const decayPerWindow = 2 ** (-step / p.riseHalfLifeSeconds);
+  const length = Math.max(memoryPeak.length, cpuMean.length);
+  const first = Math.max(0, Math.ceil((state.ingestedUntil - start) / step));
+  const end = Math.min(length, Math.floor((now - start) / step));
+  // A plain loop over plain locals: this is the hot path of a full recompute (see bench/recommend-cost.ts).
+  let memoryRise = state.memoryRise;
+  let cpuRise = state.cpuRise;
+  for (let i = first; i < end; i++) {
+    const t = start + i * step;
+    memoryRise *= decayPerWindow;
+    cpuRise *= decayPerWindow;
+    const mem = i < memoryPeak.length ? memoryPeak[i]! : Number.NaN;
     if (!Number.isNaN(mem)) {
       state.memory.addSample(mem, 1, t);
-      const before = maxOver(series.memoryPeak, i - span, i);
-      if (before > 0) state.memoryRise = Math.max(state.memoryRise, mem / before - 1);
+      const before = state.memoryWindowMax.maxSince(i - span);
+      if (before > 0 && mem / before - 1 > memoryRise) memoryRise = mem / before - 1;
+      state.memoryWindowMax.push(i, mem);
     }
-    const cpu = series.cpuMean[i] ?? Number.NaN;
+    const cpu = i < cpuMean.length ? cpuMean[i]! : Number.NaN;
     if (!Number.isNaN(cpu)) {
       state.cpu.addSample(cpu, 1, t);
-      const peak = series.cpuPeak[i] ?? cpu;
-      const before = maxOver(series.cpuPeak, i - span, i);
-      if (before > 0) state.cpuRise = Math.max(state.cpuRise, (Number.isNaN(peak) ? cpu : peak) / before - 1);
+      const peak = i < cpuPeak.length ? cpuPeak[i]! : Number.NaN;
+      const value = Number.isNaN(peak) ? cpu : peak;
+      const before = state.cpuWindowMax.maxSince(i - span);
+      if (before > 0 && value / before - 1 > cpuRise) cpuRise = value / before - 1;
+      state.cpuWindowMax.push(i, value);
     }
-  });
+  }
+  state.memoryRise = memoryRise;
+  state.cpuRise = cpuRise;
+  if (end > first) state.ingestedUntil = start + end * step;
+}
+
+/** Maximum over a sliding range of window indices (monotone deque: amortised O(1) per window). */
+export class SlidingMax {
+  private readonly index: number[] = [];
+  private readonly value: number[] = [];
+  private head = 0;
+
+  push(i: number, v: number): void {
+    while (this.index.length > this.head && this.value[this.value.length - 1]! <= v) {
+      this.index.pop();
+      this.value.pop();
+    }
+    this.index.push(i);
+    this.value.push(v);
+  }
+
+  /** max over pushed windows with index ≥ from (NaN when none) */
+  maxSince(from: number): number {
+    while (this.head < this.index.length && this.index[this.head]! < from) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.index.length) {
+      this.index.splice(0, this.head);
+      this.value.splice(0, this.head);
+      this.head = 0;
+    }
+    return this.head < this.index.length ? this.value[this.head]! : Number.NaN;
+  }
 }
 
 interface ResourcePlan {
@@ -167,7 +219,10 @@ function planMemory(
   const recent = maxOver(series.memoryPeak, end - Math.round(p.memoryRecentSeconds / series.step), end);
   if (Number.isNaN(recent) || state.memory.isEmpty()) return undefined;
   const recentOoms = series.oomKills.filter((t) => t <= now && now - t < p.riseHalfLifeSeconds).length;
-  const margin = Math.min(p.maxMargin, p.memoryBaseMargin + state.memoryRise + recentOoms * p.oomMarginStep);
+  const margin = Math.min(
+    p.maxMargin,
+    p.memoryBaseMargin + state.memoryRise * p.memoryRiseWeight + recentOoms * p.oomMarginStep,
+  );
   const high = state.memory.upperPercentile(p.memoryLimitPercentile);
   const base = Math.max(high, recent);
   let limit = Math.max(p.minMemoryBytes, Math.ceil(base * (1 + margin)));
@@ -226,14 +281,16 @@ function planCpu(
   const recentWindows = Math.max(1, Math.round(p.cpuRecentSeconds / series.step));
   const recent = maxOver(series.cpuPeak, end - recentWindows, end);
   const high = state.cpu.upperPercentile(p.cpuLimitPercentile);
-  const margin = Math.min(p.maxMargin, p.cpuMargin + state.cpuRise / 2);
+  const margin = Math.min(p.maxMargin, p.cpuMargin + state.cpuRise * p.cpuRiseWeight);
   let limitCores = Math.max(Number.isNaN(recent) ? 0 : recent, high) * (1 + margin);
   const throttled = maxOver(series.cpuThrottled, end - 1, end);
   let guard: string | undefined;
   const currentLimit = current.limits.cpu;
   if (currentLimit !== undefined && throttled > p.throttleThreshold) {
-    // Usage is censored at the limit while throttled: the demand is unknown, so step up by the throttled share.
-    const raised = (currentLimit / 1000) * (1 + Math.max(p.cpuMargin, throttled));
+    // Usage is censored at the limit while throttled; a share θ of throttled periods suggests a demand of about
+    // limit / (1 − θ), plus the margin (and at least the hysteresis, or the raise would not pass it).
+    const demand = currentLimit / 1000 / (1 - Math.min(throttled, 0.9));
+    const raised = Math.max(demand * (1 + p.cpuMargin), (currentLimit / 1000) * (1 + p.cpuHysteresis));
     limitCores = Math.max(limitCores, raised);
     guard = `throttled ${pct(throttled)} of CFS periods: CPU limit raised to ${Math.ceil(limitCores * 1000)}m`;
   }
@@ -283,7 +340,6 @@ export function recommendInplace(input: RecommendInput<InplaceParams>, state: In
         : undefined,
   };
   const resizes = input.resizedAt ?? [];
-  const lastResize = resizes.length > 0 ? resizes[resizes.length - 1]! : Number.NEGATIVE_INFINITY;
   const resizesToday = resizes.filter((t) => now - t < DAY).length;
   const mayDecrease = quality.historySeconds >= p.minHistorySeconds && !quality.stale;
   const requests: ResourceAmounts = {};
@@ -304,29 +360,33 @@ export function recommendInplace(input: RecommendInput<InplaceParams>, state: In
       changedBy(plan.limit, current.limits[r]),
       changedBy(plan.request, current.requests[r]),
     );
+    const hysteresis = r === "cpu" ? p.cpuHysteresis : p.hysteresis;
+    const reclaimCooldown = r === "cpu" ? p.cpuReclaimCooldownSeconds : p.reclaimCooldownSeconds;
+    const lastResize = state.lastChange[r];
     let act: Urgency = "hold";
     if (plan.guard) act = "oom-guard";
     else if (
-      up >= p.hysteresis &&
+      up >= hysteresis &&
       now - lastResize >= p.raiseCooldownSeconds &&
       resizesToday < p.maxResizesPerDay
     ) {
       act = "raise";
-    } else if (down <= -p.hysteresis && up <= 0) {
+    } else if (down <= -hysteresis && up <= 0) {
       if (!mayDecrease) {
         reasons.push(
           quality.stale
             ? `${r}: data is stale (newest sample ${Math.round(quality.newestSampleAge)} s old): no decrease`
             : `${r}: only ${(quality.historySeconds / HOUR).toFixed(1)} h of history (< ${p.minHistorySeconds / HOUR} h): no decrease`,
         );
-      } else if (now - lastResize < p.reclaimCooldownSeconds) {
-        reasons.push(`${r}: decrease waits for the ${p.reclaimCooldownSeconds / 60} min cooldown`);
+      } else if (now - lastResize < reclaimCooldown) {
+        reasons.push(`${r}: decrease waits for the ${reclaimCooldown / 60} min cooldown`);
       } else if (resizesToday >= p.maxResizesPerDay) {
         reasons.push(`${r}: daily cap of ${p.maxResizesPerDay} resizes reached`);
       } else act = "reclaim";
     }
     if (act === "hold") continue;
     escalate(act);
+    state.lastChange[r] = now;
     // A guard never lowers anything; a raise keeps whichever of the two values is not raised.
     const keepLower = act !== "reclaim";
     const curReq = current.requests[r];

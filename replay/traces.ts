@@ -36,7 +36,11 @@ export const ALIBABA2018_PROVISIONED_CORES = 24;
 export class TraceError extends Error {}
 
 async function forEachRow(file: string, onRow: (fields: string[], line: number) => void): Promise<void> {
-  const stream = createReadStream(file).pipe(createGunzip());
+  const source = createReadStream(file);
+  const stream = createGunzip();
+  // pipe() does not forward the source's errors (a missing file): hand them to the stream we iterate.
+  source.on("error", (error) => stream.destroy(error));
+  source.pipe(stream);
   let carry = "";
   let line = 0;
   const handle = (text: string) => {

@@ -1,0 +1,228 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { recommend } from "../recommend/index.ts";
+import { INPLACE_DEFAULTS, initInplaceState, recommendInplace } from "../recommend/inplace.ts";
+import { oomRiskForecast } from "../recommend/oom-forecast.ts";
+import { dataQuality } from "../recommend/series.ts";
+import type { CurrentResources, UsageSeries } from "../recommend/types.ts";
+
+const MIB = 1024 * 1024;
+const START = 1_700_000_000;
+const STEP = 300;
+const HOUR = 3600;
+
+function series(memory: number[], cpu?: number[], oomKills: number[] = []): UsageSeries {
+  const c = cpu ?? memory.map(() => Number.NaN);
+  return {
+    start: START,
+    step: STEP,
+    cpuMean: c,
+    cpuPeak: c,
+    memoryPeak: memory,
+    cpuThrottled: c.map(() => 0),
+    oomKills,
+  };
+}
+
+const pod = (memLimit: number, memReq: number, cpuLimit = 2000, cpuReq = 1000): CurrentResources => ({
+  requests: { cpu: cpuReq, memory: memReq },
+  limits: { cpu: cpuLimit, memory: memLimit },
+});
+
+function run(s: UsageSeries, current: CurrentResources, windows = s.memoryPeak.length) {
+  const now = START + windows * STEP;
+  return recommend("inplace", { container: "app", series: s, quality: dataQuality(s, now), current, now })
+    .recommendation;
+}
+
+describe("inplace strategy", () => {
+  it("reclaims over-provisioned memory after enough history, with a reason that states the numbers", () => {
+    const s = series(new Array(2 * 288).fill(400 * MIB), new Array(2 * 288).fill(0.2));
+    const rec = run(s, pod(4096 * MIB, 2048 * MIB));
+    expect(rec.urgency).toBe("reclaim");
+    expect(rec.limits.memory!).toBeGreaterThanOrEqual(400 * MIB);
+    expect(rec.limits.memory!).toBeLessThan(460 * MIB);
+    expect(rec.requests.memory!).toBeLessThanOrEqual(rec.limits.memory!);
+    expect(rec.reasons.join("\n")).toMatch(/memory limit \d+Mi = max\(p50 of decayed window peaks/);
+  });
+
+  it("never decreases with too little history, even when usage is far below the request", () => {
+    const s = series(new Array(12).fill(100 * MIB), new Array(12).fill(0.1));
+    const rec = run(s, pod(4096 * MIB, 2048 * MIB));
+    expect(rec.urgency).toBe("hold");
+    expect(rec.reasons.join("\n")).toMatch(/only 1\.0 h of history/);
+  });
+
+  it("never decreases on stale data", () => {
+    const s = series(new Array(288).fill(100 * MIB), new Array(288).fill(0.1));
+    const now = START + 288 * STEP + 2 * HOUR;
+    const rec = recommend("inplace", {
+      container: "app",
+      series: s,
+      quality: dataQuality(s, now),
+      current: pod(4096 * MIB, 2048 * MIB),
+      now,
+    }).recommendation;
+    expect(rec.urgency).toBe("hold");
+    expect(rec.reasons.join("\n")).toMatch(/stale/);
+  });
+
+  it("raises the limit at once after an OOM kill, bypassing cooldown and cap", () => {
+    const mem = new Array(24).fill(500 * MIB);
+    const s = series(mem, undefined, [START + 23 * STEP]);
+    const current = pod(512 * MIB, 256 * MIB);
+    const now = START + 24 * STEP;
+    const rec = recommend("inplace", {
+      container: "app",
+      series: s,
+      quality: dataQuality(s, now),
+      current,
+      now,
+      resizedAt: Array.from({ length: 100 }, (_, k) => now - k * 10),
+    }).recommendation;
+    expect(rec.urgency).toBe("oom-guard");
+    expect(rec.limits.memory!).toBeGreaterThanOrEqual(Math.ceil(512 * MIB * INPLACE_DEFAULTS.oomBumpRatio));
+    expect(rec.reasons.join("\n")).toMatch(/OOM kill/);
+  });
+
+  it("raises the memory limit before a steady climb reaches it (OOM forecast)", () => {
+    // 200 MiB growing 10 MiB per 5 min: the 1 GiB limit is ~80 windows away at first, then within the horizon.
+    const mem = Array.from({ length: 90 }, (_, i) => 200 * MIB + i * 10 * MIB);
+    const s = series(mem);
+    const rec = run(s, pod(1100 * MIB, 512 * MIB));
+    expect(rec.urgency).toBe("oom-guard");
+    expect(rec.limits.memory!).toBeGreaterThan(1100 * MIB);
+    expect(rec.reasons.join("\n")).toMatch(/OOM forecast/);
+  });
+
+  it("raises the CPU limit when throttled, estimating demand from the throttled share", () => {
+    const cpu = new Array(24).fill(1.0);
+    const s = series(new Array(24).fill(300 * MIB), cpu);
+    s.cpuThrottled = cpu.map(() => 0.5);
+    const rec = run(s, pod(512 * MIB, 400 * MIB, 1000, 500));
+    expect(rec.urgency).toBe("oom-guard");
+    expect(rec.limits.cpu!).toBeGreaterThanOrEqual(2000);
+  });
+
+  it("holds a steady container once it is right-sized (no churn)", () => {
+    const days = 3 * 288;
+    const s = series(new Array(days).fill(400 * MIB), new Array(days).fill(0.5));
+    const state = initInplaceState();
+    let current = pod(4096 * MIB, 2048 * MIB);
+    let resizes = 0;
+    for (let w = 1; w <= days; w++) {
+      const now = START + w * STEP;
+      const rec = recommendInplace(
+        { container: "app", series: s, quality: dataQuality(s, now), current, now },
+        state,
+      );
+      if (rec.urgency !== "hold") {
+        current = {
+          requests: { ...current.requests, ...rec.requests },
+          limits: { ...current.limits, ...rec.limits },
+        };
+        resizes++;
+      }
+    }
+    expect(resizes).toBeGreaterThan(0);
+    expect(resizes).toBeLessThanOrEqual(3);
+  });
+
+  it("property: recommendations are integers, request ≤ limit, and never below the observed peak", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 8192 }), { minLength: 150, maxLength: 400 }),
+        fc.array(fc.double({ min: 0.001, max: 16, noNaN: true }), { minLength: 150, maxLength: 400 }),
+        (memMiB, cpu) => {
+          const n = Math.min(memMiB.length, cpu.length);
+          const s = series(
+            memMiB.slice(0, n).map((m) => m * MIB),
+            cpu.slice(0, n),
+          );
+          const rec = run(s, pod(16384 * MIB, 8192 * MIB, 32000, 16000), n);
+          for (const r of ["cpu", "memory"] as const) {
+            const req = rec.requests[r];
+            const lim = rec.limits[r];
+            if (req !== undefined) expect(Number.isInteger(req)).toBe(true);
+            if (lim !== undefined) expect(Number.isInteger(lim)).toBe(true);
+            if (req !== undefined && lim !== undefined) expect(req).toBeLessThanOrEqual(lim);
+          }
+          const recentPeak = Math.max(...s.memoryPeak.slice(Math.max(0, n - 288)));
+          if (rec.limits.memory !== undefined) expect(rec.limits.memory).toBeGreaterThanOrEqual(recentPeak);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("oomRiskForecast", () => {
+  it("finds when a linear climb reaches the limit", () => {
+    const mem = Array.from({ length: 12 }, (_, i) => 100 * MIB + i * 10 * MIB); // +10 MiB per 300 s
+    const now = START + 12 * STEP;
+    const f = oomRiskForecast(series(mem), 300 * MIB, now, 3 * HOUR);
+    // last point 210 MiB at window end START+12·300; 90 MiB more at 10 MiB/300 s = 2700 s
+    expect(f.crossesAt).toBeCloseTo(now + 2700, 0);
+    expect(f.reason).toMatch(/reached in 45 min/);
+  });
+
+  it("reports no crossing for flat usage or beyond the horizon", () => {
+    const now = START + 12 * STEP;
+    expect(
+      oomRiskForecast(series(new Array(12).fill(100 * MIB)), 300 * MIB, now, HOUR).crossesAt,
+    ).toBeUndefined();
+    const slow = Array.from({ length: 12 }, (_, i) => 100 * MIB + i * MIB);
+    expect(oomRiskForecast(series(slow), 300 * MIB, now, HOUR).crossesAt).toBeUndefined();
+  });
+});
+
+describe("other strategies through recommend()", () => {
+  it("krr-simple: memory request = limit = max + 15 %, CPU p95, after 100 points", () => {
+    const mem = Array.from({ length: 200 }, (_, i) => (i === 50 ? 1000 : 500) * MIB);
+    const cpu = Array.from({ length: 200 }, (_, i) => (i % 10 === 0 ? 2 : 0.5));
+    const rec = recommend("krr-simple", {
+      container: "app",
+      series: series(mem, cpu),
+      quality: dataQuality(series(mem, cpu), START + 200 * STEP),
+      current: pod(4096 * MIB, 2048 * MIB, 4000, 2000),
+      now: START + 200 * STEP,
+    }).recommendation;
+    expect(rec.requests.memory).toBe(1150 * MIB);
+    expect(rec.limits.memory).toBe(1150 * MIB);
+    expect(rec.requests.cpu! / 1000).toBeCloseTo(2, 1);
+    expect(rec.limits.cpu).toBe(4000);
+    const few = recommend("krr-simple", {
+      container: "app",
+      series: series(mem.slice(0, 50), cpu.slice(0, 50)),
+      quality: dataQuality(series(mem, cpu), START + 50 * STEP),
+      current: pod(4096 * MIB, 2048 * MIB),
+      now: START + 50 * STEP,
+    }).recommendation;
+    expect(few.urgency).toBe("hold");
+  });
+
+  it("static keeps the current values", () => {
+    const current = pod(4096 * MIB, 2048 * MIB);
+    const rec = recommend("static", {
+      container: "app",
+      series: series([MIB]),
+      quality: dataQuality(series([MIB]), START + STEP),
+      current,
+      now: START + STEP,
+    }).recommendation;
+    expect(rec).toMatchObject({ urgency: "hold", requests: current.requests, limits: current.limits });
+  });
+
+  it("rejects a state that belongs to another strategy", () => {
+    const s = series([MIB]);
+    const input = {
+      container: "app",
+      series: s,
+      quality: dataQuality(s, START + STEP),
+      current: pod(MIB, MIB),
+      now: START + STEP,
+    };
+    const { state } = recommend("vpa", input);
+    expect(() => recommend("inplace", input, state)).toThrow(/belongs to strategy "vpa"/);
+  });
+});
