@@ -82,6 +82,8 @@ export class MemoryStore implements WatchableStore {
   /** Changes at or below this revision are no longer in the history. */
   private compactedRevision = 0;
   private rev = 1;
+  private readonly undelivered: StoreEvent[] = [];
+  private delivering = false;
   private uidCounter = 0;
 
   constructor(opts: MemoryStoreOptions = {}) {
@@ -265,7 +267,24 @@ export class MemoryStore implements WatchableStore {
         this.historyStart = 0;
       }
     }
-    for (const listener of [...this.listeners]) listener(event);
+    this.undelivered.push(event);
+    if (this.delivering) return;
+    // A listener that writes (a kubelet removing a terminating pod) must not overtake the change it reacts
+    // to: changes committed during delivery queue up, and every listener sees them in resourceVersion order.
+    // A listener that throws does not keep the change from the others; the first error reaches the writer.
+    this.delivering = true;
+    let failure: unknown;
+    for (let next = this.undelivered.shift(); next; next = this.undelivered.shift()) {
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(next);
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+    }
+    this.delivering = false;
+    if (failure !== undefined) throw failure;
   }
 
   private table(key: ResourceKey): Map<string, KubeObject> {

@@ -217,6 +217,23 @@ describe("MemoryStore", () => {
     expect(() => store.create(PODS, pod("a"))).toThrow('pods "a" already exists');
   });
 
+  it("delivers changes made by listeners after the change they react to, to every listener in order", () => {
+    const store = new MemoryStore();
+    store.subscribe((e) => {
+      if (e.type === "MODIFIED" && e.object.metadata.deletionTimestamp)
+        store.delete(PODS, "default", e.object.metadata.name);
+    });
+    const seen: string[] = [];
+    store.subscribe((e) => seen.push(`${e.type} ${e.object.metadata.resourceVersion}`));
+    const created = store.create(PODS, pod("t"));
+    store.update(PODS, {
+      ...created,
+      metadata: { ...created.metadata, deletionTimestamp: "2026-11-29T00:00:00Z" },
+    });
+    const rv = Number(created.metadata.resourceVersion);
+    expect(seen).toEqual([`ADDED ${rv}`, `MODIFIED ${rv + 1}`, `DELETED ${rv + 2}`]);
+  });
+
   it("hands out copies, so callers cannot change stored objects", () => {
     const store = new MemoryStore();
     store.create(PODS, pod("a"));
