@@ -51,6 +51,10 @@ export interface ApiServer {
   requestCounts(): Map<string, number>;
 }
 
+function isWatchQuery(query: URLSearchParams): boolean {
+  return query.get("watch") === "true" || query.get("watch") === "1";
+}
+
 const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
 export async function startApiServer(
@@ -156,7 +160,7 @@ export async function startApiServer(
     const collection = t.name === undefined;
     if (method === "GET" && collection) {
       if (!def.verbs.includes("list")) throw methodNotAllowed();
-      if (query.get("watch") === "true" || query.get("watch") === "1") {
+      if (isWatchQuery(query)) {
         info.verb = "watch";
         if (!def.verbs.includes("watch")) throw methodNotAllowed();
         const filter = prepareWatch(def, query);
@@ -326,7 +330,23 @@ export async function startApiServer(
     }
     const r = resolve(parts);
     if (!r || r.rest.length === 0) throw pathNotFound();
-    return handleResource(req, res, target(r.group, r.version, r.rest), url.searchParams, info);
+    let segs = r.rest;
+    const query = url.searchParams;
+    // Deprecated watch forms still served by kube-apiserver: /api/v1/watch/… and GET <object>?watch=true.
+    if (segs[0] === "watch" && method === "GET") {
+      segs = segs.slice(1);
+      query.set("watch", "true");
+    }
+    const t = target(r.group, r.version, segs);
+    if (t.name !== undefined && !t.subresource && method === "GET" && isWatchQuery(query)) {
+      query.set(
+        "fieldSelector",
+        [`metadata.name=${t.name}`, query.get("fieldSelector")].filter(Boolean).join(","),
+      );
+      const { name: _name, ...collection } = t;
+      return handleResource(req, res, collection, query, info);
+    }
+    return handleResource(req, res, t, query, info);
   }
 
   const server = createServer((req, res) => {

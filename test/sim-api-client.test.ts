@@ -405,6 +405,18 @@ describe("client-node against the simulated API server", () => {
     expect(refused.status).toBe(422);
   });
 
+  it("serves the deprecated watch forms (/watch/ prefix, watch on an object path)", async () => {
+    const rv = store.revision();
+    await core.patchNamespacedPod(
+      { namespace: NS, name: "p-3", body: { metadata: { labels: { w: "1" } } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    const prefixed = await watchLines(`/api/v1/watch/namespaces/${NS}/pods?resourceVersion=${rv}`, 1);
+    expect(prefixed.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(["MODIFIED p-3"]);
+    const single = await watchLines(`/api/v1/namespaces/${NS}/pods/p-3?watch=true`, 1);
+    expect(single.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(["ADDED p-3"]);
+  });
+
   it("ends watches after timeoutSeconds", async () => {
     const started = Date.now();
     const events = await watchLines(
