@@ -1,13 +1,16 @@
 // The controller's decisions, pure: (pod state, node headroom, policy, recommendation, outcome memory, now)
 // → action. No I/O and no clock reads; the reconcile shell gathers the inputs and carries out the action.
+// The per-container rules live in guard.ts, the memory between passes in memory.ts.
 
-import { formatCpuMillis, formatMemoryBytes, MEBIBYTE } from "../resize/quantity.ts";
+import { formatCpuMillis, formatMemoryBytes } from "../resize/quantity.ts";
 import type { QosClass, ResourceName } from "../resize/types.ts";
-import { deferredBackoff } from "./backoff.ts";
+import { oomGuardDecision, reclaimDecision } from "./guard.ts";
+import type { OutcomeMemory } from "./memory.ts";
 import { isPending, type ResizeOutcome } from "./outcome.ts";
-import { type Amounts, type ContainerResources, relativeChange, sameResources } from "./resources.ts";
+import { type Amounts, type ContainerResources, type ResizeTarget, relativeChange } from "./resources.ts";
 
-/** The policy parameters the decisions read (mapped from a validated policy by the shell). */
+export type { ResizeTarget } from "./resources.ts";
+
 export interface DecisionPolicy {
   name: string;
   mode: "DryRun" | "Apply";
@@ -78,22 +81,6 @@ export interface PodObservation {
   outcome: ResizeOutcome;
 }
 
-/** Desired resources per container name: what one patch would set. */
-export type ResizeTarget = Record<string, ContainerResources>;
-
-/** What the controller remembers about a pod between passes (rebuildable from the cluster, see `memoryFromCluster`). */
-export interface OutcomeMemory {
-  /** Targets the node or API refused for good (Infeasible, Rejected, 403): never sent again. */
-  refused: ResizeTarget[];
-  /** Consecutive Deferred outcomes, and when a materially different target may be sent. */
-  deferredAttempts: number;
-  notBefore: number;
-  /** When this controller last resized the pod (cooldown for reclaim; the OOM guard is exempt). */
-  lastResizedAt?: number;
-}
-
-export const EMPTY_MEMORY: OutcomeMemory = { refused: [], deferredAttempts: 0, notBefore: 0 };
-
 export type Cause = "oom-guard" | "reclaim";
 
 export type Action =
@@ -104,177 +91,9 @@ export type Action =
   /** A change is wanted but not allowed now (pending, refused before, no headroom, backoff…). */
   | { kind: "skip"; reasons: string[] };
 
-/** How long an OOM kill keeps the guard's "just OOM-killed" trigger armed. */
-export const RECENT_OOM_MS = 10 * 60_000;
-
-function roundUpToMi(bytes: number): number {
-  return Math.ceil(bytes / MEBIBYTE) * MEBIBYTE;
-}
-
-function percent(x: number): string {
-  return `${Math.round(x * 100)}%`;
-}
-
-export interface GuardResult {
-  target?: ContainerResources;
-  reasons: string[];
-}
-
-/**
- * The OOM guard for one container: raise the memory limit (and the request when the pod is Guaranteed, so the
- * QoS class holds) when the working set is above the threshold of the limit, is forecast to cross it within the
- * horizon, or the container was just OOM-killed (once per kill: a kill older than our last raise was
- * already answered). Capped by max-allowed and the node's memory (a larger limit is meaningless); whether the
- * node has room for a request increase is `allowedResize`'s question.
- */
-export function oomGuardDecision(
-  c: ContainerObservation,
-  qos: QosClass,
-  policy: DecisionPolicy,
-  now: number,
-  context: { lastRaisedAt?: number; nodeMemoryBytes?: number } = {},
-): GuardResult {
-  const limit = c.actual.limits.memory;
-  if (!policy.oomGuard.enabled) return { reasons: ["OOM guard disabled by policy"] };
-  if (!policy.controlledResources.includes("memory"))
-    return { reasons: ["memory is not controlled by the policy"] };
-  if (limit === undefined) return { reasons: [`container ${c.name} has no memory limit: nothing to guard`] };
-  const threshold = policy.oomGuard.threshold;
-  const triggers: string[] = [];
-  if (c.workingSetBytes !== undefined && c.workingSetBytes > threshold * limit)
-    triggers.push(
-      `working set ${formatMemoryBytes(roundUpToMi(c.workingSetBytes))} is above ${percent(threshold)} of limit ${formatMemoryBytes(limit)}`,
-    );
-  if (c.forecastPeakBytes !== undefined && c.forecastPeakBytes > threshold * limit)
-    triggers.push(
-      `working set forecast to reach ${formatMemoryBytes(roundUpToMi(c.forecastPeakBytes))} within ${Math.round(policy.oomGuard.horizonMs / 1000)}s, above ${percent(threshold)} of limit ${formatMemoryBytes(limit)}`,
-    );
-  const oomKilled =
-    c.oomKilledAt !== undefined &&
-    now - c.oomKilledAt <= RECENT_OOM_MS &&
-    c.oomKilledAt > (context.lastRaisedAt ?? Number.NEGATIVE_INFINITY);
-  if (oomKilled) triggers.push(`OOM-killed ${Math.round((now - c.oomKilledAt!) / 1000)}s ago`);
-  if (triggers.length === 0) return { reasons: [] };
-
-  const risk = Math.max(c.workingSetBytes ?? 0, c.forecastPeakBytes ?? 0);
-  const factor = oomKilled ? Math.max(2, policy.oomGuard.bumpFactor) : policy.oomGuard.bumpFactor;
-  // Land comfortably below the threshold so the next sample does not trigger again.
-  // Sized so that neither the working set nor the trend reaches the threshold within the horizon: one raise
-  // per episode rather than a staircase of small ones.
-  let newLimit = roundUpToMi(
-    Math.max(limit * factor, limit + policy.oomGuard.minBump, (risk / threshold) * 1.1),
-  );
-  const policyMax = (c.maxAllowed ?? policy.maxAllowed).memory;
-  const max = Math.min(
-    policyMax ?? Number.POSITIVE_INFINITY,
-    context.nodeMemoryBytes ?? Number.POSITIVE_INFINITY,
-  );
-  if (newLimit > max) newLimit = max;
-  const request = c.desired.requests.memory;
-  const raisesRequest = qos === "Guaranteed" && request !== undefined;
-  const pendingLimit = c.desired.limits.memory ?? 0;
-  if (newLimit > limit && newLimit <= pendingLimit)
-    // The spec already asks for at least this much; the wanted state is the pending one.
-    return {
-      target: c.desired,
-      reasons: [...triggers, `memory limit raise to ${formatMemoryBytes(pendingLimit)} already requested`],
-    };
-  if (newLimit <= limit) {
-    const bound = max === policyMax ? "max-allowed" : "the node's allocatable memory";
-    return { reasons: [...triggers, `memory limit already at ${bound} ${formatMemoryBytes(newLimit)}`] };
-  }
-  const target: ContainerResources = {
-    requests: { ...c.desired.requests, ...(raisesRequest ? { memory: newLimit } : {}) },
-    limits: { ...c.desired.limits, memory: newLimit },
-  };
-  return {
-    target,
-    reasons: [...triggers, `memory limit ${formatMemoryBytes(limit)} → ${formatMemoryBytes(newLimit)}`],
-  };
-}
-
-function clampAmount(
-  name: ResourceName,
-  value: number,
-  policy: DecisionPolicy,
-  c: ContainerObservation,
-): number {
-  const min = (c.minAllowed ?? policy.minAllowed)[name];
-  const max = (c.maxAllowed ?? policy.maxAllowed)[name];
-  if (min !== undefined && value < min) value = min;
-  if (max !== undefined && value > max) value = max;
-  return value;
-}
-
 function show(name: ResourceName, value: number | undefined): string {
   if (value === undefined) return "unset";
   return name === "cpu" ? formatCpuMillis(value) : formatMemoryBytes(value);
-}
-
-/**
- * Reclaim for one container: lower requests (and limits, keeping their ratio, when the policy controls limits)
- * to the recommendation when it is confident, fresh and the change is significant. Never raises anything.
- */
-export function reclaimDecision(
-  c: ContainerObservation,
-  qos: QosClass,
-  policy: DecisionPolicy,
-  now: number,
-): GuardResult {
-  const rec = c.recommendation;
-  if (!policy.reclaim.enabled) return { reasons: ["reclaim disabled by policy"] };
-  if (!rec) return { reasons: ["no recommendation yet"] };
-  const ageMs = now - rec.dataUntil;
-  if (ageMs > policy.reclaim.maxDataAgeMs)
-    return { reasons: [`usage data is stale (${Math.round(ageMs / 1000)}s old): no reclaim on stale data`] };
-  if (rec.confidence < policy.reclaim.minConfidence)
-    return {
-      reasons: [
-        `confidence ${rec.confidence.toFixed(2)} below the policy minimum ${policy.reclaim.minConfidence.toFixed(2)}`,
-      ],
-    };
-  if (qos === "Guaranteed" && !policy.reclaim.controlLimits)
-    return {
-      reasons: ["Guaranteed pod: requests can only move with limits, and the policy does not control limits"],
-    };
-
-  const requests: Amounts = { ...c.desired.requests };
-  const limits: Amounts = { ...c.desired.limits };
-  const changes: string[] = [];
-  for (const name of policy.controlledResources) {
-    const current = c.desired.requests[name];
-    const wanted = rec.requests[name];
-    if (current === undefined || wanted === undefined) continue;
-    // Memory in whole MiB: readable quantities, and never below the recommendation.
-    const rounded = name === "memory" ? roundUpToMi(wanted) : wanted;
-    const next = Math.min(current, clampAmount(name, rounded, policy, c));
-    if (next >= current) continue;
-    requests[name] = next;
-    const limit = c.desired.limits[name];
-    if (policy.reclaim.controlLimits && limit !== undefined) {
-      let nextLimit = qos === "Guaranteed" ? next : Math.ceil((limit * next) / current);
-      if (name === "memory") nextLimit = roundUpToMi(nextLimit);
-      // Never lower a memory limit to where the OOM guard would fire on the current working set.
-      if (name === "memory" && c.workingSetBytes !== undefined) {
-        const floor = roundUpToMi((c.workingSetBytes / policy.oomGuard.threshold) * 1.1);
-        if (nextLimit < floor) nextLimit = Math.min(limit, floor);
-        if (qos === "Guaranteed") requests.memory = nextLimit;
-      }
-      limits[name] = nextLimit;
-    }
-    changes.push(`${name} request ${show(name, current)} → ${show(name, requests[name])}`);
-  }
-  const target = { requests, limits };
-  const change = relativeChange(c.desired, target);
-  if (changes.length === 0 || sameResources(target, c.desired))
-    return { reasons: ["requests already at or below the recommendation"] };
-  if (change < policy.reclaim.minChange)
-    return {
-      reasons: [
-        `change of ${percent(change)} is below the policy minimum ${percent(policy.reclaim.minChange)}`,
-      ],
-    };
-  return { target, reasons: [...changes, `confidence ${rec.confidence.toFixed(2)}`] };
 }
 
 function requestIncrease(pod: PodObservation, target: ResizeTarget, name: ResourceName): number {
@@ -435,55 +254,4 @@ export function decidePod(input: PodDecisionInput): Action {
   if (verdict.queueNote)
     return { kind: "resize", cause, target, reasons: [...reasons, verdict.queueNote], queues: true };
   return { kind: "resize", cause, target, reasons };
-}
-
-/**
- * Folds what the cluster shows into the memory (level-triggered: an empty memory rebuilt from the cluster
- * reaches the same state). `desired` is the pod's current spec as a target.
- */
-export function rememberOutcome(
-  memory: OutcomeMemory,
-  outcome: ResizeOutcome,
-  desired: ResizeTarget,
-  now: number,
-  random: number,
-): OutcomeMemory {
-  switch (outcome.state) {
-    case "settled":
-      return memory.deferredAttempts === 0 ? memory : { ...memory, deferredAttempts: 0, notBefore: 0 };
-    case "infeasible":
-      return rememberRefused(memory, desired);
-    case "deferred":
-    case "error":
-      // First sight of a pending resize (e.g. after a restart): start the backoff clock as if just sent.
-      return memory.deferredAttempts === 0
-        ? { ...memory, deferredAttempts: 1, notBefore: now + deferredBackoff(1, random) }
-        : memory;
-    default:
-      return memory;
-  }
-}
-
-/** After a patch was accepted: the next materially different patch waits for an exponentially longer backoff. */
-export function rememberPatchSent(memory: OutcomeMemory, now: number, random: number): OutcomeMemory {
-  const attempts = memory.deferredAttempts + 1;
-  return {
-    ...memory,
-    deferredAttempts: attempts,
-    notBefore: now + deferredBackoff(attempts, random),
-    lastResizedAt: now,
-  };
-}
-
-const MAX_REFUSED = 8;
-
-/** A target refused for good (Infeasible, Rejected, 403): never re-sent. */
-export function rememberRefused(memory: OutcomeMemory, target: ResizeTarget): OutcomeMemory {
-  const known = memory.refused.some(
-    (t) =>
-      Object.keys(t).length === Object.keys(target).length &&
-      Object.entries(target).every(([n, r]) => t[n] !== undefined && sameResources(t[n], r)),
-  );
-  if (known) return memory;
-  return { ...memory, refused: [...memory.refused, target].slice(-MAX_REFUSED) };
 }

@@ -13,26 +13,19 @@ import type { Flavor as RulesFlavor } from "../resize/flavor.ts";
 import { planResize } from "../resize/planner.ts";
 import type { NodeLike, PodLike } from "../resize/types.ts";
 import type { Actuator } from "./actuator.ts";
-import { WriteBudget } from "./backoff.ts";
 import type { ControllerClock } from "./clock.ts";
-import {
-  type Action,
-  decidePod,
-  EMPTY_MEMORY,
-  type OutcomeMemory,
-  type Recommendation,
-  rememberOutcome,
-  rememberPatchSent,
-  rememberRefused,
-} from "./decide.ts";
+import { type Action, decidePod, type Recommendation } from "./decide.ts";
 import { type ContainerDecision, recommendedFor, wire } from "./decisions.ts";
 import type { EventRecorder } from "./events.ts";
+import { ResizeExecutor } from "./execute.ts";
+import { EMPTY_MEMORY, type OutcomeMemory, rememberOutcome } from "./memory.ts";
 import { desiredTarget, observePod, podKey } from "./observe.ts";
 import { type Flavor, readResizeOutcome } from "./outcome.ts";
 import { describeChange } from "./patch.ts";
-import { containerScope, decisionPolicy, writesPerMinute } from "./policy-view.ts";
-import { type Amounts, actualResources, type ContainerResources, desiredResources } from "./resources.ts";
+import { containerScope, decisionPolicy } from "./policy-view.ts";
+import { type Amounts, type ContainerResources, desiredResources } from "./resources.ts";
 import type { Telemetry } from "./telemetry.ts";
+import { OutcomeReporter } from "./transitions.ts";
 import type { UsageView } from "./usage.ts";
 
 export interface ClusterSnapshot {
@@ -70,13 +63,14 @@ export interface PassResult {
 
 export class Reconciler {
   private readonly memory = new Map<string, OutcomeMemory>();
-  private readonly lastState = new Map<string, string>();
-  private readonly budgets = new Map<string, WriteBudget>();
-  private readonly dryRunLogged = new Map<string, string>();
   private readonly random: () => number;
+  private readonly executor: ResizeExecutor;
+  private readonly reporter: OutcomeReporter;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.random = deps.random ?? Math.random;
+    this.executor = new ResizeExecutor({ ...deps, random: this.random });
+    this.reporter = new OutcomeReporter(deps);
   }
 
   /** "fast": OOM guard on fresh samples; "slow": also recommendations and reclaim. */
@@ -194,7 +188,7 @@ export class Reconciler {
         now,
         this.random(),
       );
-      await this.reportTransition(
+      await this.reporter.transition(
         pod,
         policy,
         observation.outcome.state,
@@ -238,7 +232,7 @@ export class Reconciler {
       }
       if (action.kind === "resize") {
         const change = describeChange(desiredTarget(pod), action.target);
-        const act = await this.carryOut(pod, policy, action, change, memory, now);
+        const act = await this.executor.carryOut(pod, policy, action, change, memory, now);
         memory = act.memory;
         if (act.outcome.kind === "skipped")
           action = { kind: "skip", reasons: [...action.reasons, act.outcome.reason] };
@@ -290,155 +284,10 @@ export class Reconciler {
       }
       result.savings.set(policy.name, savings);
     }
-    deps.telemetry.deferred.set([...this.lastState.values()].filter((s) => s === "deferred").length);
+    this.reporter.forget(live);
+    deps.telemetry.deferred.set(this.reporter.deferredCount());
     deps.telemetry.dataAge.set(Math.max(0, deps.usage.dataAgeSeconds()));
     return result;
-  }
-
-  private budgetFor(policy: Policy): WriteBudget {
-    let budget = this.budgets.get(policy.name);
-    const perMinute = writesPerMinute(policy);
-    if (!budget || budget.perMinute !== perMinute) {
-      budget = new WriteBudget(perMinute, perMinute);
-      this.budgets.set(policy.name, budget);
-    }
-    return budget;
-  }
-
-  private async carryOut(
-    pod: PodLike,
-    policy: Policy,
-    action: Extract<Action, { kind: "resize" }>,
-    change: string,
-    memory: OutcomeMemory,
-    now: number,
-  ): Promise<{ outcome: DecisionOutcome; memory: OutcomeMemory; accepted: boolean }> {
-    const { deps } = this;
-    const key = podKey(pod);
-    const cause = action.cause;
-    if (policy.spec.mode === "DryRun" || !deps.actuator) {
-      deps.telemetry.resizes.inc({ outcome: "dry_run", cause });
-      if (cause === "oom-guard") deps.telemetry.oomGuards.inc({ mode: "DryRun" });
-      if (this.dryRunLogged.get(key) !== change) {
-        this.dryRunLogged.set(key, change);
-        deps.log.info(
-          { pod: key, policy: policy.name, cause, change, reasons: action.reasons, dryRun: true },
-          "would resize",
-        );
-      }
-      return { outcome: { kind: "wouldResize" }, memory, accepted: false };
-    }
-    if (!deps.isLeader())
-      return {
-        outcome: { kind: "skipped", reason: "not the leader: another instance acts" },
-        memory,
-        accepted: false,
-      };
-    if (!this.budgetFor(policy).tryTake(now))
-      return {
-        outcome: { kind: "skipped", reason: `write budget of ${writesPerMinute(policy)} resizes/min spent` },
-        memory,
-        accepted: false,
-      };
-    const result = await deps.actuator.resize(pod, action.target);
-    switch (result.kind) {
-      case "accepted":
-      case "unneeded": {
-        deps.telemetry.resizes.inc({ outcome: result.kind === "accepted" ? "accepted" : "unneeded", cause });
-        deps.log.info(
-          {
-            pod: key,
-            policy: policy.name,
-            cause,
-            change,
-            reasons: action.reasons,
-            apiRequests: result.requests,
-          },
-          "resized",
-        );
-        if (result.kind === "accepted") {
-          if (cause === "oom-guard") {
-            deps.telemetry.oomGuards.inc({ mode: "Apply" });
-            await deps.events?.record(pod, "Warning", "OOMGuard", `${action.reasons.join("; ")}: ${change}`);
-          }
-          await deps.events?.record(
-            pod,
-            "Normal",
-            "Resized",
-            `${cause === "oom-guard" ? "OOM guard" : "reclaim"}: ${change}`,
-          );
-        }
-        return {
-          outcome: { kind: "resized" },
-          memory: rememberPatchSent(memory, now, this.random()),
-          accepted: result.kind === "accepted",
-        };
-      }
-      case "refused": {
-        const outcome = result.code === 403 ? "rejected" : "invalid";
-        deps.telemetry.resizes.inc({ outcome, cause });
-        deps.log.warn(
-          {
-            pod: key,
-            policy: policy.name,
-            code: result.code,
-            reason: result.reason,
-            message: result.message,
-            change,
-          },
-          "resize refused by the API",
-        );
-        await deps.events?.record(
-          pod,
-          "Warning",
-          "ResizeInfeasible",
-          `${change} refused (${result.code} ${result.reason}): ${result.message}`,
-        );
-        return {
-          outcome: { kind: "skipped", reason: `refused by the API (${result.code})` },
-          memory: rememberRefused(memory, action.target),
-          accepted: false,
-        };
-      }
-      case "failed":
-        deps.telemetry.resizes.inc({ outcome: "error", cause });
-        deps.log.warn(
-          { pod: key, policy: policy.name, error: result.message, change },
-          "resize failed; will retry after backoff",
-        );
-        return {
-          outcome: { kind: "skipped", reason: "API error" },
-          memory: rememberPatchSent(memory, now, this.random()),
-          accepted: false,
-        };
-    }
-  }
-
-  /** Events when the node's verdict on the pod's desired spec changes (once per transition). */
-  private async reportTransition(
-    pod: PodLike,
-    policy: Policy,
-    state: string,
-    message: string,
-  ): Promise<void> {
-    const key = podKey(pod);
-    const before = this.lastState.get(key);
-    this.lastState.set(key, state);
-    if (before === state || (before === undefined && state === "settled")) return;
-    if (policy.spec.mode !== "Apply" || !this.deps.isLeader()) return;
-    const wanted = describeChange(actualTarget(pod), desiredTarget(pod));
-    if (state === "deferred" || state === "error") {
-      this.deps.telemetry.resizes.inc({ outcome: "deferred", cause: "node" });
-      await this.deps.events?.record(
-        pod,
-        "Warning",
-        "ResizeDeferred",
-        `${wanted}: ${message || "deferred by the node"}`,
-      );
-    } else if (state === "infeasible") {
-      this.deps.telemetry.resizes.inc({ outcome: "infeasible", cause: "node" });
-      await this.deps.events?.record(pod, "Warning", "ResizeInfeasible", `${wanted}: ${message}`);
-    }
   }
 }
 
@@ -458,10 +307,6 @@ function shortReason(reason: string): string {
       .trim()
       .slice(0, 60) || "other"
   );
-}
-
-function actualTarget(pod: PodLike): Record<string, ContainerResources> {
-  return Object.fromEntries(pod.spec.containers.map((c) => [c.name, actualResources(pod, c.name)]));
 }
 
 /** The pod with its containers' resources replaced by the target (for the resize rules). */

@@ -17,6 +17,9 @@ export interface ContainerResources {
   limits: Amounts;
 }
 
+/** Desired resources per container name: what one patch would set. */
+export type ResizeTarget = Record<string, ContainerResources>;
+
 const NAMES: readonly ResourceName[] = ["cpu", "memory"];
 
 export function amountsOf(list: ResourceList | undefined): Amounts {

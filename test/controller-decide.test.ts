@@ -4,14 +4,10 @@ import {
   type ContainerObservation,
   type DecisionPolicy,
   decidePod,
-  EMPTY_MEMORY,
-  oomGuardDecision,
   type PodObservation,
-  reclaimDecision,
-  rememberOutcome,
-  rememberPatchSent,
-  rememberRefused,
 } from "../controller/decide.ts";
+import { oomGuardDecision, reclaimDecision } from "../controller/guard.ts";
+import { EMPTY_MEMORY, rememberOutcome, rememberPatchSent, rememberRefused } from "../controller/memory.ts";
 
 const Mi = 1024 * 1024;
 const NOW = 1_800_000_000_000;
