@@ -322,6 +322,23 @@ describe("client-node against the simulated API server", () => {
     expect(merge.body.message).toBe('pods "absent" not found');
   });
 
+  it("validates label keys and values as apimachinery does", async () => {
+    const res = await raw(`/api/v1/namespaces/${NS}/configmaps`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        metadata: { name: "lbl", labels: { "bad key!": "ok", app: "bad value!", "example.com/fine": "x" } },
+      }),
+    });
+    expect(res.status).toBe(422);
+    const causes = (res.body.details as { causes: { field: string; message: string }[] }).causes;
+    expect(causes.map((c) => c.field)).toEqual(["metadata.labels", "metadata.labels"]);
+    expect(causes[0]?.message).toMatch(
+      /^Invalid value: "bad key!": name part must consist of alphanumeric characters/,
+    );
+    expect(causes[1]?.message).toMatch(/^Invalid value: "bad value!": a valid label must be an empty string/);
+  });
+
   it("delivers ADDED, MODIFIED and DELETED through client-node's Watch", async () => {
     const seen: string[] = [];
     const watch = new Watch(kc);

@@ -23,6 +23,33 @@ export interface WriteOptions {
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+const LABEL_VALUE_MESSAGE =
+  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+
+/** Label and annotation keys: `[prefix/]name` (k8s.io/apimachinery/pkg/util/validation IsQualifiedName). */
+function qualifiedNameError(key: string): string | undefined {
+  const parts = key.split("/");
+  if (parts.length > 2) {
+    return "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')";
+  }
+  const name = parts[parts.length - 1] as string;
+  if (parts.length === 2) {
+    const prefix = parts[0] as string;
+    if (!prefix) return "prefix part must be non-empty";
+    if (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix)) {
+      return "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+    }
+  }
+  if (!name) return "name part must be non-empty";
+  if (name.length > 63) return "name part must be no more than 63 characters";
+  if (!QUALIFIED_NAME_PART.test(name)) {
+    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+  }
+  return undefined;
+}
+
 export function validateObjectMeta(def: ResourceDef, obj: KubeObject): void {
   const name = obj.metadata.name;
   const causes = [];
@@ -42,12 +69,20 @@ export function validateObjectMeta(def: ResourceDef, obj: KubeObject): void {
   for (const field of ["labels", "annotations"] as const) {
     const map = obj.metadata[field];
     if (map === undefined || map === null) continue;
-    if (!isObject(map)) causes.push(fieldInvalid(`metadata.${field}`, map, "must be a map of strings"));
-    else
-      for (const [k, v] of Object.entries(map)) {
-        if (typeof v !== "string")
-          causes.push(fieldInvalid(`metadata.${field}`, v, `value of ${k} must be a string`));
+    const path = `metadata.${field}`;
+    if (!isObject(map)) {
+      causes.push(fieldInvalid(path, map, "must be a map of strings"));
+      continue;
+    }
+    for (const [k, v] of Object.entries(map)) {
+      const keyError = qualifiedNameError(k);
+      if (keyError) causes.push(fieldInvalid(path, k, keyError));
+      if (typeof v !== "string") causes.push(fieldInvalid(path, v, `value of ${k} must be a string`));
+      else if (field === "labels") {
+        if (v.length > 63) causes.push(fieldInvalid(path, v, "must be no more than 63 characters"));
+        if (!LABEL_VALUE.test(v)) causes.push(fieldInvalid(path, v, LABEL_VALUE_MESSAGE));
       }
+    }
   }
   if (causes.length) throw invalid(def.kind, name ?? "", causes, def.group || undefined);
 }
