@@ -3,19 +3,27 @@
 // actuates them after a delay, retries Deferred resizes in the upstream order, replays workload usage (OOM
 // kills, CPU throttling) and writes pod status and events straight to the store, as a kubelet writes /status.
 
-import { chargedRequests, nodeAllocatable, podRequests } from "../resize/capacity.ts";
-import { type Flavor, minorOf } from "../resize/flavor.ts";
-import { kubeletResizeDecision } from "../resize/kubelet-decision.ts";
-import { qosClass } from "../resize/qos.ts";
-import { parseResource } from "../resize/quantity.ts";
-import type { ContainerSpec, NodeLike, PodLike, ResourceRequirements } from "../resize/types.ts";
+import { chargedRequests } from "../resize/capacity.ts";
+import type { Flavor } from "../resize/flavor.ts";
+import type { NodeLike, PodLike } from "../resize/types.ts";
 import { deepEqual } from "./api/json.ts";
 import { kubeTime, type SimClock } from "./clock.ts";
 import { type KubeObject, NODES, PODS, type StoreEvent } from "./contracts.ts";
+import { DeferredRetries } from "./kubelet-deferred.ts";
 import { EventRecorder } from "./kubelet-events.ts";
-import { enforcedLimits, type PodRuntime, podKey, podStatus, runtimeResources } from "./kubelet-pod.ts";
-import { advanceContainer, currentUsage, newContainer, restartContainer } from "./kubelet-runtime.ts";
-import { readTkeStatus, type TkeResizeStatus, writeTkeStatus } from "./pods-tke.ts";
+import { registeredNode } from "./kubelet-node.ts";
+import { enforcedLimits, type PodRuntime, podKey, podStatus } from "./kubelet-pod.ts";
+import { PodResizer } from "./kubelet-resizer.ts";
+import {
+  admissionShortage,
+  asAllocatedPod,
+  deferredRetryOrder,
+  desiredResources,
+  specOf,
+  tkeResizeStatus,
+} from "./kubelet-resources.ts";
+import { advanceContainer, newContainer } from "./kubelet-runtime.ts";
+import { readTkeStatus, writeTkeStatus } from "./pods-tke.ts";
 import type { MemoryStore } from "./store.ts";
 import {
   type ContainerUsage,
@@ -40,92 +48,9 @@ export interface KubeletOptions {
   loadTrace?: TraceLoader;
 }
 
-const DEFAULT_NODE_CAPACITY = { cpu: "8", memory: "32Gi", pods: "110" };
-
-export type RetryTrigger =
-  | "pod_resized"
-  | "pod_updated"
-  | "pods_added"
-  | "pods_removed"
-  | "pod_terminated"
-  | "periodic_retry";
-
-interface PodSpecShape {
-  nodeName?: string;
-  containers: ContainerSpec[];
-  priority?: number;
-}
-
-function specOf(pod: KubeObject): PodSpecShape {
-  return pod.spec as PodSpecShape;
-}
-
-function resizePolicyOf(container: ContainerSpec, resource: string): string {
-  return container.resizePolicy?.find((p) => p.resourceName === resource)?.restartPolicy ?? "NotRequired";
-}
-
-function desiredResources(pod: KubeObject): Map<string, ResourceRequirements> {
-  return new Map(specOf(pod).containers.map((c) => [c.name, runtimeResources(c.resources)]));
-}
-
-function sameResources(a: Map<string, ResourceRequirements>, b: Map<string, ResourceRequirements>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [name, value] of a) if (!deepEqual(value, b.get(name))) return false;
-  return true;
-}
-
-/** Whether a resize raises the pod's total cpu or memory requests (such resizes retry after the others). */
-function requestsIncrease(
-  desired: Map<string, ResourceRequirements>,
-  allocated: Map<string, ResourceRequirements>,
-) {
-  const total = (m: Map<string, ResourceRequirements>, r: "cpu" | "memory") =>
-    [...m.values()].reduce(
-      (sum, res) => sum + (res.requests?.[r] ? parseResource(r, res.requests[r]) : 0),
-      0,
-    );
-  return (
-    total(desired, "cpu") > total(allocated, "cpu") || total(desired, "memory") > total(allocated, "memory")
-  );
-}
-
-/** The kubelet's resource fit predicate for a new pod: its requests next to what the others are charged. */
-function admissionShortage(pod: PodLike, node: NodeLike, used: { cpu: number; memory: number }) {
-  const requested = podRequests(pod);
-  const allocatable = nodeAllocatable(node);
-  for (const resource of ["cpu", "memory"] as const) {
-    if (requested[resource] > 0 && requested[resource] > allocatable[resource] - used[resource])
-      return {
-        resource,
-        message: `Node didn't have enough resource: ${resource}, requested: ${requested[resource]}, used: ${used[resource]}, capacity: ${allocatable[resource]}`,
-      };
-  }
-  return undefined;
-}
-
-/** A running pod as its kubelet sees it: spec = checkpointed allocation, status = what is actuated. */
-function asAllocatedPod(runtime: PodRuntime): PodLike {
-  return {
-    metadata: { name: runtime.name, namespace: runtime.namespace, uid: runtime.uid },
-    spec: {
-      containers: runtime.containers.map((c) => ({ name: c.name, resources: runtime.allocated.get(c.name) })),
-    },
-    status: {
-      phase: "Running",
-      containerStatuses: runtime.containers.map((c) => ({
-        name: c.name,
-        allocatedResources: runtime.allocated.get(c.name)?.requests,
-        resources: runtime.actuated.get(c.name),
-      })),
-    },
-  };
-}
-
 export class Kubelets {
   private readonly pods = new Map<string, PodRuntime>();
   private readonly byNode = new Map<string, Set<PodRuntime>>();
-  /** Nodes whose Deferred resizes are to be retried after the current write, with the first trigger. */
-  private readonly retrySoon = new Map<string, RetryTrigger>();
   private readonly events: EventRecorder;
   private readonly dirty = new Set<string>();
   private flushScheduled = false;
@@ -133,19 +58,32 @@ export class Kubelets {
   private stopped = false;
   private unsubscribe?: () => void;
   private cancelTick?: () => void;
-  private cancelRetry?: () => void;
   private ipCounter = 0;
   readonly actuationDelayMs: number;
-  readonly deferredRetry: { firstMs: number; everyMs: number };
   readonly usageStepSeconds: number;
   readonly tickMs: number;
-  /** Deferred resizes accepted on a retry, by trigger (as kubelet_pod_deferred_resize_accepted_total). */
-  readonly deferredAccepted = new Map<RetryTrigger, number>();
+  readonly deferred: DeferredRetries;
+  private readonly resizer: PodResizer;
 
   constructor(private readonly opts: KubeletOptions) {
     this.events = new EventRecorder(opts.store, opts.clock);
     this.actuationDelayMs = opts.actuationDelayMs ?? 1000;
-    this.deferredRetry = opts.deferredRetry ?? { firstMs: 30_000, everyMs: 180_000 };
+    this.resizer = new PodResizer({
+      clock: opts.clock,
+      flavor: opts.flavor,
+      actuationDelayMs: this.actuationDelayMs,
+      events: this.events,
+      currentPod: (runtime) => this.currentPod(runtime),
+      othersOnNode: (runtime) => this.othersOnNode(runtime),
+      writeStatus: (runtime) => this.writeStatus(runtime),
+      retrySoon: (trigger, nodeName) => this.deferred.trigger(trigger, nodeName),
+      guarded: (runtime, work) => this.guarded(podKey(runtime.namespace, runtime.name), work),
+    });
+    this.deferred = new DeferredRetries({
+      clock: opts.clock,
+      schedule: opts.deferredRetry ?? { firstMs: 30_000, everyMs: 180_000 },
+      retry: (_trigger, nodeName) => this.retryDeferred(nodeName),
+    });
     this.usageStepSeconds = (opts.usageStepMs ?? 1000) / 1000;
     this.tickMs = opts.tickMs ?? 1000;
   }
@@ -160,20 +98,14 @@ export class Kubelets {
       this.cancelTick = this.opts.clock.after(this.tickMs, tick);
     };
     this.cancelTick = this.opts.clock.after(this.tickMs, tick);
-    const retry = (delay: number) => {
-      this.cancelRetry = this.opts.clock.after(delay, () => {
-        this.retryDeferred("periodic_retry");
-        retry(this.deferredRetry.everyMs);
-      });
-    };
-    retry(this.deferredRetry.firstMs);
+    this.deferred.start();
   }
 
   stop(): void {
     this.stopped = true;
     this.unsubscribe?.();
     this.cancelTick?.();
-    this.cancelRetry?.();
+    this.deferred.stop();
     for (const pod of this.pods.values()) pod.cancelActuation?.();
   }
 
@@ -225,7 +157,7 @@ export class Kubelets {
         this.markNodeReady(object);
         for (const pod of this.opts.store.listShared(PODS))
           if (specOf(pod).nodeName === object.metadata.name) this.markDirty(pod);
-      } else if (type === "MODIFIED") this.retryDeferredSoon("pod_updated", object.metadata.name);
+      } else if (type === "MODIFIED") this.deferred.trigger("pod_updated", object.metadata.name);
       return;
     }
     if (key.group !== "" || key.resource !== "pods") return;
@@ -233,13 +165,13 @@ export class Kubelets {
     if (!nodeName) return;
     if (type === "DELETED") {
       this.forget(podKey(object.metadata.namespace, object.metadata.name));
-      this.retryDeferredSoon("pods_removed", nodeName);
+      this.deferred.trigger("pods_removed", nodeName);
       return;
     }
     this.markDirty(object);
-    if (type === "ADDED") this.retryDeferredSoon("pods_added", nodeName);
+    if (type === "ADDED") this.deferred.trigger("pods_added", nodeName);
     else if (old && old.metadata.generation !== object.metadata.generation)
-      this.retryDeferredSoon("pod_updated", nodeName);
+      this.deferred.trigger("pod_updated", nodeName);
   }
 
   private markDirty(pod: KubeObject): void {
@@ -250,61 +182,26 @@ export class Kubelets {
     }
   }
 
-  private retryDeferredSoon(trigger: RetryTrigger, nodeName: string): void {
-    if (this.retrySoon.size === 0)
-      queueMicrotask(() => {
-        const due = [...this.retrySoon];
-        this.retrySoon.clear();
-        if (!this.stopped) for (const [node, first] of due) this.retryDeferred(first, node);
-      });
-    if (!this.retrySoon.has(nodeName)) this.retrySoon.set(nodeName, trigger);
-  }
-
   private write(pod: KubeObject): void {
-    this.writing = true;
-    try {
-      delete pod.metadata.resourceVersion;
-      this.opts.store.update(PODS, pod);
-    } finally {
-      this.writing = false;
-    }
+    delete pod.metadata.resourceVersion;
+    this.quietly(() => this.opts.store.update(PODS, pod));
   }
 
   private node(name: string): KubeObject | undefined {
     return this.opts.store.getShared(NODES, undefined, name);
   }
 
-  /** A kubelet registering its node: Ready condition, version, allocatable defaulting to capacity. */
+  /** A kubelet registering its node (Ready, version, capacity); its own write, so not seen as a change. */
   private markNodeReady(node: KubeObject): void {
-    const status = (node.status ?? {}) as Record<string, unknown>;
-    const conditions = (status.conditions as { type: string }[] | undefined) ?? [];
-    if (conditions.some((c) => c.type === "Ready")) return;
-    const now = kubeTime(this.opts.clock.now());
-    const version =
-      this.opts.flavor.kind === "upstream" ? `v${this.opts.flavor.version}.0` : "v1.20.6-tke.24";
-    const next = structuredClone(node);
-    next.status = {
-      ...status,
-      // A kubelet always reports its machine; a scenario node without figures gets a modest default one.
-      capacity: status.capacity ?? status.allocatable ?? DEFAULT_NODE_CAPACITY,
-      allocatable: status.allocatable ?? status.capacity ?? DEFAULT_NODE_CAPACITY,
-      conditions: [
-        ...conditions,
-        {
-          type: "Ready",
-          status: "True",
-          reason: "KubeletReady",
-          message: "kubelet is posting ready status",
-          lastHeartbeatTime: now,
-          lastTransitionTime: now,
-        },
-      ],
-      nodeInfo: { ...((status.nodeInfo as object) ?? {}), kubeletVersion: version, operatingSystem: "linux" },
-    };
+    const registered = registeredNode(node, this.opts.flavor, kubeTime(this.opts.clock.now()));
+    if (registered) this.quietly(() => this.opts.store.update(NODES, registered));
+  }
+
+  /** Runs one of the kubelet's own store writes, which its store listener then ignores. */
+  private quietly(write: () => void): void {
     this.writing = true;
     try {
-      delete next.metadata.resourceVersion;
-      this.opts.store.update(NODES, next);
+      write();
     } finally {
       this.writing = false;
     }
@@ -337,13 +234,8 @@ export class Kubelets {
     if (pod.metadata.deletionTimestamp) {
       // Containers stop at once; the kubelet then removes the pod for good (grace period 0).
       this.forget(key);
-      this.writing = true;
-      try {
-        this.opts.store.delete(PODS, namespace, name);
-      } finally {
-        this.writing = false;
-      }
-      this.retryDeferredSoon("pod_terminated", nodeName);
+      this.quietly(() => this.opts.store.delete(PODS, namespace, name));
+      this.deferred.trigger("pod_terminated", nodeName);
       return;
     }
     if (!runtime) {
@@ -355,7 +247,7 @@ export class Kubelets {
     } else if (pod.metadata.annotations?.[USAGE_ANNOTATION] !== runtime.usageAnnotation) {
       this.applyUsage(pod, runtime);
     }
-    if (runtime.phase === "Running") this.handleResize(pod, runtime, node);
+    if (runtime.phase === "Running") this.resizer.admit(pod, runtime, node);
     this.writeStatus(runtime);
   }
 
@@ -451,161 +343,32 @@ export class Kubelets {
     return runtime;
   }
 
-  private resizeSummary(pod: KubeObject, extra: Record<string, unknown>): string {
-    const containers = specOf(pod).containers.map((c) => ({
-      name: c.name,
-      resources: runtimeResources(c.resources),
-    }));
-    return JSON.stringify({ containers, generation: pod.metadata.generation ?? 1, ...extra });
-  }
-
-  private handleResize(pod: KubeObject, runtime: PodRuntime, node: KubeObject): void {
-    const generation = pod.metadata.generation ?? 1;
-    runtime.observedGeneration = generation;
-    const desired = desiredResources(pod);
-    if (sameResources(desired, runtime.allocated)) {
-      runtime.pending = undefined;
-      return;
-    }
-    // Infeasible is final for that spec; a new spec (generation) is tried again.
-    if (runtime.pending?.reason === "Infeasible" && runtime.pending.generation === generation) return;
-    const decision = kubeletResizeDecision(
-      pod as unknown as PodLike,
-      node as unknown as NodeLike,
-      this.othersOnNode(runtime).map(asAllocatedPod),
-    );
-    const now = this.opts.clock.now();
-    if (decision.outcome === "Allocate") {
-      runtime.allocated = desired;
-      runtime.charged = undefined;
-      runtime.pending = undefined;
-      runtime.inProgress = { since: runtime.inProgress?.since ?? now, generation };
-      this.events.record(
-        runtime,
-        runtime.nodeName,
-        "Normal",
-        "ResizeStarted",
-        `Pod resize started: ${this.resizeSummary(pod, {})}`,
-      );
-      this.scheduleActuation(runtime);
-      this.retryDeferredSoon("pod_resized", runtime.nodeName);
-      return;
-    }
-    const previous = runtime.pending;
-    const changed = previous?.reason !== decision.outcome || previous.generation !== generation;
-    runtime.pending = {
-      reason: decision.outcome,
-      message: decision.message,
-      since: previous?.reason === decision.outcome ? previous.since : now,
-      generation,
-    };
-    if (changed)
-      this.events.record(
-        runtime,
-        runtime.nodeName,
-        "Warning",
-        decision.outcome === "Deferred" ? "ResizeDeferred" : "ResizeInfeasible",
-        `Pod resize ${decision.outcome}: ${this.resizeSummary(pod, { error: decision.message })}`,
-      );
-  }
-
-  private scheduleActuation(runtime: PodRuntime): void {
-    runtime.cancelActuation?.();
-    runtime.cancelActuation = this.opts.clock.after(this.actuationDelayMs, () => {
-      runtime.cancelActuation = undefined;
-      this.guarded(podKey(runtime.namespace, runtime.name), () => this.actuate(runtime));
-    });
-  }
-
-  /** Applies allocated resources to the containers; a memory-limit decrease below usage waits (reason Error). */
-  private actuate(runtime: PodRuntime): void {
-    if (this.stopped || this.pods.get(podKey(runtime.namespace, runtime.name)) !== runtime) return;
-    const pod = this.opts.store.get(PODS, runtime.namespace, runtime.name);
-    if (!pod) return;
-    const now = this.opts.clock.now();
-    const specs = new Map(specOf(pod).containers.map((c) => [c.name, c]));
-    const refused: string[] = [];
-    for (const container of runtime.containers) {
-      const target = runtime.allocated.get(container.name) ?? {};
-      const current = runtime.actuated.get(container.name) ?? {};
-      if (deepEqual(target, current)) continue;
-      const spec = specs.get(container.name);
-      const policy = (r: string) => (spec ? resizePolicyOf(spec, r) : "NotRequired");
-      const newLimit = enforcedLimits(target).memory;
-      const oldLimit = enforcedLimits(current).memory;
-      const lowersMemoryLimit = newLimit !== undefined && (oldLimit === undefined || newLimit < oldLimit);
-      if (lowersMemoryLimit && policy("memory") !== "RestartContainer" && this.checksMemoryUsage()) {
-        const usage = Math.round(currentUsage(container, {}, now).memoryBytes);
-        if (usage > newLimit) {
-          refused.push(
-            `attempting to set container "${container.name}" memory limit (${newLimit}) below current usage (${usage})`,
-          );
-          continue;
-        }
-      }
-      const changed = (r: "cpu" | "memory") =>
-        target.requests?.[r] !== current.requests?.[r] || target.limits?.[r] !== current.limits?.[r];
-      runtime.actuated.set(container.name, target);
-      runtime.charged = undefined;
-      if (
-        (changed("cpu") && policy("cpu") === "RestartContainer") ||
-        (changed("memory") && policy("memory") === "RestartContainer")
-      )
-        restartContainer(container, now, "Completed", 0);
-    }
-    if (refused.length > 0) {
-      const error = `cannot decrease memory limits: ${refused.length === 1 ? refused[0] : `[${refused.join(", ")}]`}`;
-      if (runtime.inProgress && runtime.inProgress.error !== error) {
-        runtime.inProgress.error = error;
-        this.events.record(
-          runtime,
-          runtime.nodeName,
-          "Warning",
-          "ResizeError",
-          `Pod resize error: ${this.resizeSummary(pod, { error })}`,
-        );
-      }
-    } else {
-      runtime.inProgress = undefined;
-      this.retryDeferredSoon("pod_resized", runtime.nodeName);
-    }
-    this.writeStatus(runtime);
-  }
-
-  /** 1.34+ (and TKE, whose kubelet retries a failed memory decrease) read usage before lowering a memory limit. */
-  private checksMemoryUsage(): boolean {
-    return this.opts.flavor.kind === "tke" || minorOf(this.opts.flavor.version) >= 34;
-  }
-
   /** Retries the Deferred resizes of a node (all nodes if none given), in the upstream order; one that
    *  fails again does not block the rest. */
-  retryDeferred(trigger: RetryTrigger, nodeName?: string): void {
+  private retryDeferred(nodeName?: string): number {
     const candidates = nodeName === undefined ? this.pods.values() : (this.byNode.get(nodeName) ?? []);
     const waiting = [...candidates].filter((p) => p.pending?.reason === "Deferred" && p.phase === "Running");
-    if (waiting.length === 0) return;
+    let allocated = 0;
     const entries = waiting.flatMap((runtime) => {
       const pod = this.opts.store.get(PODS, runtime.namespace, runtime.name);
       return pod ? [{ runtime, pod }] : [];
     });
-    const qosRank = (pod: KubeObject) => (qosClass(pod as unknown as PodLike) === "Guaranteed" ? 0 : 1);
-    entries.sort(
-      (a, b) =>
-        Number(requestsIncrease(desiredResources(a.pod), a.runtime.allocated)) -
-          Number(requestsIncrease(desiredResources(b.pod), b.runtime.allocated)) ||
-        (specOf(b.pod).priority ?? 0) - (specOf(a.pod).priority ?? 0) ||
-        qosRank(a.pod) - qosRank(b.pod) ||
-        a.runtime.pending!.since - b.runtime.pending!.since,
-    );
+    entries.sort(deferredRetryOrder);
     for (const { runtime, pod } of entries) {
       const node = this.node(runtime.nodeName);
       if (!node) continue;
       this.guarded(podKey(runtime.namespace, runtime.name), () => {
-        this.handleResize(pod, runtime, node);
-        if (!runtime.pending)
-          this.deferredAccepted.set(trigger, (this.deferredAccepted.get(trigger) ?? 0) + 1);
+        this.resizer.admit(pod, runtime, node);
+        if (!runtime.pending) allocated++;
         this.writeStatus(runtime);
       });
     }
+    return allocated;
+  }
+
+  private currentPod(runtime: PodRuntime): KubeObject | undefined {
+    if (this.stopped || this.pods.get(podKey(runtime.namespace, runtime.name)) !== runtime) return undefined;
+    return this.opts.store.get(PODS, runtime.namespace, runtime.name);
   }
 
   private writeStatus(runtime: PodRuntime): void {
@@ -625,12 +388,11 @@ export class Kubelets {
 
   /** TKE: allocatedResources = what the containers run with; resizeStatus from the resize's progress. */
   private writeTkeAnnotation(pod: KubeObject, runtime: PodRuntime): void {
-    const previous = readTkeStatus(pod);
-    let resizeStatus: TkeResizeStatus = previous?.resizeStatus ?? "";
-    if (runtime.pending) resizeStatus = runtime.pending.reason === "Deferred" ? "Deferred" : "Rejected";
-    else if (runtime.inProgress) resizeStatus = "Accepted";
-    else if (resizeStatus === "Accepted" || resizeStatus === "Proposed" || resizeStatus === "Deferred")
-      resizeStatus = sameResources(desiredResources(pod), runtime.actuated) ? "Completed" : resizeStatus;
+    const resizeStatus = tkeResizeStatus(
+      readTkeStatus(pod)?.resizeStatus ?? "",
+      runtime,
+      desiredResources(pod),
+    );
     writeTkeStatus(pod, {
       allocatedResources: runtime.containers.map((c) => runtime.actuated.get(c.name) ?? {}),
       resizeStatus,
@@ -667,7 +429,7 @@ export class Kubelets {
       }
     }
     // A memory-limit decrease that waited for usage to fall is retried on each pass.
-    if (runtime.inProgress?.error && !runtime.cancelActuation) this.actuate(runtime);
+    if (runtime.inProgress?.error && !runtime.cancelActuation) this.resizer.actuate(runtime);
     else if (killed || lifecycle() !== before) this.writeStatus(runtime);
   }
 }

@@ -169,7 +169,7 @@ export class SimMetrics implements MetricsProvider {
       `{reason="infeasible"} ${counts.Infeasible}`,
     );
     inProgress.lines.push(` ${running}`);
-    for (const [trigger, n] of this.kubelets.deferredAccepted)
+    for (const [trigger, n] of this.kubelets.deferred.accepted)
       accepted.lines.push(`{retry_trigger="${trigger}"} ${n}`);
     return [pending, inProgress, accepted];
   }
