@@ -1,6 +1,7 @@
 // Benchmark: load 8 days of usage history for 2,000 containers from a real Prometheus into the UsageHistory.
-// Prints queries sent, seconds and peak RSS of this process. The backfilled TSDB (≈55 M samples, generated in a
-// child process so its memory does not count) is cached in the temp directory and reused by later runs.
+// Prints queries sent, seconds and peak RSS of the loading process: each configuration (one-day and six-hour query
+// chunks) loads in a fresh child process, so its peak RSS is its own. The backfilled TSDB (≈54 M samples, generated
+// in another child process) is cached in the temp directory and reused by later runs.
 //
 //   npx tsx bench/metrics-history.ts
 
@@ -94,71 +95,109 @@ function mebibytes(bytes: number): string {
   return `${(bytes / MIB).toFixed(0)} MiB`;
 }
 
+interface LoadFigures {
+  chunkSeconds: number;
+  queries: number;
+  seconds: number;
+  rssBefore: number;
+  peakRss: number;
+  heapAfter: number;
+  workloadContainers: number;
+  windows: number;
+  completeness: number;
+  oomKills: number;
+  refreshQueries: number;
+  refreshSeconds: number;
+}
+
+/** One full load in this (fresh) process, so that its peak RSS is the load's own. */
+async function load(url: string, chunkSeconds: number): Promise<LoadFigures> {
+  const rssBefore = process.memoryUsage().rss;
+  const history = new UsageHistory({ historySeconds: DAYS * 86_400, step: STEP });
+  const source = new PrometheusSource({
+    url,
+    historySeconds: DAYS * 86_400,
+    step: STEP,
+    chunkSeconds,
+    // 60 s scrapes: the short CPU rate needs three samples.
+    cpuPeakRate: 180,
+    cpuPeakResolution: 60,
+    timeoutMs: 600_000,
+  });
+  const collector = new UsageCollector({ history, prometheus: source });
+  const now = END + 60;
+  const started = performance.now();
+  const status = await collector.tick(now);
+  const seconds = (performance.now() - started) / 1000;
+  if (!status.prometheus.healthy) throw new Error(`load failed: ${status.prometheus.lastError}`);
+  const queries = source.queriesSent;
+  const keys = history.keys();
+  const refreshStarted = performance.now();
+  await collector.tick(now + STEP);
+  return {
+    chunkSeconds,
+    queries,
+    seconds,
+    rssBefore,
+    peakRss: process.resourceUsage().maxRSS * 1024,
+    heapAfter: process.memoryUsage().heapUsed,
+    workloadContainers: keys.length,
+    windows: history.series(keys[0]!, now)!.memoryPeak.length,
+    completeness: history.quality(keys[0]!, now)!.completeness,
+    oomKills: keys.reduce((n, k) => n + (history.series(k, now)?.oomKills.length ?? 0), 0),
+    refreshQueries: source.queriesSent - queries,
+    refreshSeconds: (performance.now() - refreshStarted) / 1000,
+  };
+}
+
+async function runChild(args: string[], stdio: "inherit" | "pipe"): Promise<string> {
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
+    stdio: ["ignore", stdio, "inherit"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const [code] = (await once(child, "exit")) as [number];
+  if (code !== 0) throw new Error(`${args[0]} failed (exit ${code})`);
+  return output;
+}
+
 async function main(): Promise<void> {
-  if (process.argv[2] === "--generate") {
-    const samples = await generate(process.argv[3]!);
-    await writeFile(join(process.argv[3]!, "complete"), String(samples));
+  const [mode, arg1, arg2] = process.argv.slice(2);
+  if (mode === "--generate") {
+    const samples = await generate(arg1!);
+    await writeFile(join(arg1!, "complete"), String(samples));
+    return;
+  }
+  if (mode === "--load") {
+    console.log(JSON.stringify(await load(arg1!, Number(arg2))));
     return;
   }
   if (!existsSync(join(CACHE, "complete"))) {
     console.log(`generating ${DAYS} days × ${CONTAINERS} containers into ${CACHE} (first run only)…`);
     await rm(CACHE, { recursive: true, force: true });
     const started = performance.now();
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, "--generate", CACHE], {
-      stdio: "inherit",
-    });
-    const [code] = (await once(child, "exit")) as [number];
-    if (code !== 0) throw new Error(`generation failed (exit ${code})`);
+    await runChild(["--generate", CACHE], "inherit");
     console.log(`generation + promtool backfill: ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
 
   const prometheus = await startPrometheus({ dataDir: CACHE });
   try {
-    const rssBefore = process.memoryUsage().rss;
-    const history = new UsageHistory({ historySeconds: DAYS * 86_400, step: STEP });
-    const source = new PrometheusSource({
-      url: prometheus.url,
-      historySeconds: DAYS * 86_400,
-      step: STEP,
-      // 60 s scrapes: the short CPU rate needs three samples.
-      cpuPeakRate: 180,
-      cpuPeakResolution: 60,
-      timeoutMs: 600_000,
-    });
-    const collector = new UsageCollector({ history, prometheus: source });
-    const now = END + 60;
-
-    const started = performance.now();
-    const status = await collector.tick(now);
-    const seconds = (performance.now() - started) / 1000;
-    if (!status.prometheus.healthy) throw new Error(`load failed: ${status.prometheus.lastError}`);
-    const loadQueries = source.queriesSent;
-    const keys = history.keys();
-    const quality = history.quality(keys[0]!, now)!;
-    const series = history.series(keys[0]!, now)!;
-    const oomKills = keys.reduce((n, k) => n + (history.series(k, now)?.oomKills.length ?? 0), 0);
-    global.gc?.();
-
-    const refreshStarted = performance.now();
-    await collector.tick(now + STEP);
-    const refreshSeconds = (performance.now() - refreshStarted) / 1000;
-
     console.log(
-      `history load: ${DAYS} days × ${CONTAINERS} containers (${keys.length} workload containers, ${NAMESPACES} namespaces)`,
+      `history load: ${DAYS} days × ${CONTAINERS} containers (${CONTAINERS / REPLICAS} Deployments × ${REPLICAS} pods, ${NAMESPACES} namespaces), step ${STEP} s, whole cluster`,
     );
-    console.log(`  queries sent:        ${loadQueries}`);
-    console.log(`  seconds:             ${seconds.toFixed(1)}`);
     console.log(
-      `  peak RSS:            ${mebibytes(process.resourceUsage().maxRSS * 1024)} (RSS before load ${mebibytes(rssBefore)})`,
+      "chunk | queries | seconds | peak RSS (before load) | heap after | windows | OOM kills | refresh",
     );
-    console.log(`  heap after load:     ${mebibytes(process.memoryUsage().heapUsed)}`);
-    console.log(
-      `  windows per series:  ${series.memoryPeak.length}, completeness ${quality.completeness.toFixed(3)}`,
-    );
-    console.log(`  OOM kills found:     ${oomKills}`);
-    console.log(
-      `refresh 5 min later:   ${source.queriesSent - loadQueries} queries, ${refreshSeconds.toFixed(2)} s`,
-    );
+    for (const chunkSeconds of [86_400, 21_600]) {
+      const f = JSON.parse(
+        await runChild(["--load", prometheus.url, String(chunkSeconds)], "pipe"),
+      ) as LoadFigures;
+      console.log(
+        `${f.chunkSeconds / 3600} h | ${f.queries} | ${f.seconds.toFixed(1)} | ${mebibytes(f.peakRss)} (${mebibytes(f.rssBefore)}) | ${mebibytes(f.heapAfter)} | ${f.windows} (completeness ${f.completeness.toFixed(3)}) | ${f.oomKills} | ${f.refreshQueries} queries, ${f.refreshSeconds.toFixed(2)} s`,
+      );
+    }
   } finally {
     await prometheus.stop();
   }

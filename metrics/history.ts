@@ -151,6 +151,7 @@ export class UsageHistory {
   private readonly capacity: number;
   private readonly rings = new Map<string, { key: WorkloadKey; ring: WindowRing }>();
   private readonly staleSources = new Set<MetricsSourceName>();
+  private last: { key: WorkloadKey; ring: WindowRing } | undefined;
 
   constructor(opts: UsageHistoryOptions) {
     if (!(Number.isInteger(opts.step) && opts.step > 0))
@@ -172,13 +173,28 @@ export class UsageHistory {
   }
 
   private ringFor(key: WorkloadKey): WindowRing {
-    const id = keyString(key);
+    // Sources write a series' samples in a row: skip building and hashing the key string for a repeat.
+    const last = this.last;
+    if (
+      last &&
+      last.key.name === key.name &&
+      last.key.container === key.container &&
+      last.key.namespace === key.namespace &&
+      last.key.kind === key.kind
+    )
+      return last.ring;
+    const entry = this.entryFor(keyString(key), key);
+    this.last = entry;
+    return entry.ring;
+  }
+
+  private entryFor(id: string, key: WorkloadKey): { key: WorkloadKey; ring: WindowRing } {
     let entry = this.rings.get(id);
     if (!entry) {
       entry = { key: { ...key }, ring: new WindowRing(this.capacity) };
       this.rings.set(id, entry);
     }
-    return entry.ring;
+    return entry;
   }
 
   /** Folds one point sample (metrics-server) into its window. Non-finite or negative values are ignored. */
@@ -284,6 +300,7 @@ export class UsageHistory {
       const hasKill = ring.oomKills.some((t) => t >= oldest * this.step);
       if (ring.head < oldest && !hasKill) {
         this.rings.delete(id);
+        if (ring === this.last?.ring) this.last = undefined;
         dropped++;
       }
     }
