@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { parseFlavor } from "../resize/flavor.ts";
+import { PODS } from "../sim/contracts.ts";
 import { SimMetrics } from "../sim/metrics-data.ts";
 import { readTkeStatus } from "../sim/pods-tke.ts";
-import { simHarness } from "./sim-cluster-harness.ts";
+import { podObject, simHarness } from "./sim-cluster-harness.ts";
 
 type Harness = ReturnType<typeof simHarness>;
 let h: Harness | undefined;
@@ -46,6 +47,25 @@ describe("simulated kubelet: running pods", () => {
       message:
         "Pod was rejected: Node didn't have enough resource: cpu, requested: 8000, used: 0, capacity: 4000",
     });
+  });
+});
+
+describe("simulated kubelet: robustness", () => {
+  it("reports a pod it cannot run as a Warning event and keeps running the others", async () => {
+    const c = await cluster();
+    // Written straight to storage, past API validation: a quantity the kubelet cannot parse.
+    const broken = podObject({ name: "broken", containers: [{ name: "app", requests: { cpu: "lots" } }] });
+    c.store.create(PODS, broken);
+    await c.settle();
+    await c.create({ name: "fine", containers: [{ name: "app", requests: { cpu: "100m" } }] });
+    expect(c.events("broken")).toContainEqual(
+      expect.objectContaining({
+        type: "Warning",
+        reason: "SimKubeletError",
+        message: expect.stringContaining('"lots"'),
+      }),
+    );
+    expect(c.pod("fine").status.phase).toBe("Running");
   });
 });
 
