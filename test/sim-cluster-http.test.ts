@@ -221,6 +221,34 @@ describe("simulated cluster over HTTP (upstream 1.35)", () => {
     );
   });
 
+  it("refuses to create a pod whose usage annotation does not parse: 422 naming the annotation field", async () => {
+    const response = await fetch(`${cluster.url}/api/v1/namespaces/shop/pods`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        metadata: {
+          name: "typo",
+          annotations: { "sim.inplace.dev/usage": '{"app": {"cpu": "sine(1, 2)"}}' },
+        },
+        spec: { nodeName: "node-1", containers: [{ name: "app", image: "x" }] },
+      }),
+    });
+    expect(response.status).toBe(422);
+    const status = (await response.json()) as {
+      reason: string;
+      details: { causes: { field: string; message: string }[] };
+    };
+    expect(status.reason).toBe("Invalid");
+    expect(status.details.causes).toEqual([
+      {
+        reason: "FieldValueInvalid",
+        field: "metadata.annotations[sim.inplace.dev/usage]",
+        message:
+          'Invalid value: "{\\"app\\": {\\"cpu\\": \\"sine(1, 2)\\"}}": pod shop/typo container app cpu: invalid usage expression "sine(1, 2)": sine() takes 3 arguments, got 2',
+      },
+    ]);
+  });
+
   it("OOM-kills the leaking pod: restartCount, lastState OOMKilled/137, and the Prometheus series", async () => {
     const pod = await until(
       () => getPod("leaky"),
