@@ -51,6 +51,25 @@ export interface ApiServer {
   requestCounts(): Map<string, number>;
 }
 
+/** The simulated cluster authorizes everything: every access review is allowed, every rule granted. */
+function accessReview(def: ResourceDef, body: unknown): object {
+  const review = isObject(body) ? body : {};
+  return {
+    ...review,
+    apiVersion: `${def.group}/${def.version}`,
+    kind: def.kind,
+    metadata: { ...(isObject(review.metadata) ? review.metadata : {}), creationTimestamp: null },
+    status:
+      def.kind === "SelfSubjectRulesReview"
+        ? {
+            resourceRules: [{ verbs: ["*"], apiGroups: ["*"], resources: ["*"] }],
+            nonResourceRules: [{ verbs: ["*"], nonResourceURLs: ["*"] }],
+            incomplete: false,
+          }
+        : { allowed: true, reason: "the simulated cluster does not enforce authorization" },
+  };
+}
+
 function isWatchQuery(query: URLSearchParams): boolean {
   return query.get("watch") === "true" || query.get("watch") === "1";
 }
@@ -215,6 +234,7 @@ export async function startApiServer(
         info.verb = "create";
         if (!collection || t.subresource) throw methodNotAllowed();
         if (def.namespaced && t.namespace === undefined) throw pathNotFound();
+        if (def.review) return reply(201, accessReview(def, decodeObject(req.headers["content-type"], body)));
         const r = rest.create(t, decodeObject(req.headers["content-type"], body), writeOptions(query));
         return reply(r.code, r.body, r.warnings);
       }

@@ -499,6 +499,11 @@ describe("kubectl against the simulated API server", () => {
     );
   });
 
+  it("answers kubectl auth can-i (protobuf access reviews): the simulated cluster allows everything", async () => {
+    expect((await kubectl("auth", "can-i", "patch", "pods/resize")).stdout.trim()).toBe("yes");
+    expect((await kubectl("auth", "can-i", "--list")).stdout).toMatch(/^\*\.\*\s+\[\]\s+\[\]\s+\[\*\]$/m);
+  });
+
   it("refuses server-side apply with a clear 415 instead of pretending", async () => {
     const r = await runKubectl(kc.path, ["apply", "--server-side", "-f", "-"], { input: POD });
     expect(r.stderr).toContain("Server-side apply not available on the server");

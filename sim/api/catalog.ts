@@ -33,6 +33,8 @@ export interface ResourceDef {
   custom?: { schema?: Record<string, unknown>; printerColumns: PrinterColumn[] };
   /** Served by the metrics provider, not the store. */
   metrics?: "pods" | "nodes";
+  /** A create-only review answered on the spot and never stored (access reviews). */
+  review?: true;
 }
 
 export const ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
@@ -88,6 +90,14 @@ export function builtinResources(withMetrics: boolean): ResourceDef[] {
     builtin("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true, {
       shortNames: ["pdb"],
       subresources: ["status"],
+    }),
+    builtin("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false, {
+      verbs: ["create"],
+      review: true,
+    }),
+    builtin("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", false, {
+      verbs: ["create"],
+      review: true,
     }),
     builtin("rbac.authorization.k8s.io", "v1", "roles", "Role", true),
     builtin("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true),

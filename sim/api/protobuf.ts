@@ -1,6 +1,6 @@
-// Decodes the protobuf request bodies typed clients send (`kubectl create namespace|configmap|secret`):
-// the `k8s\0` magic, a runtime.Unknown envelope, and the few fields of ObjectMeta/ConfigMap/Secret those
-// commands set. Answers go back as JSON, which clients accept.
+// Decodes the protobuf request bodies typed clients send (`kubectl create namespace|configmap|secret`,
+// `kubectl auth can-i`): the `k8s\0` magic, a runtime.Unknown envelope, and the few fields those commands
+// set. Answers go back as JSON, which clients accept.
 import { badRequest, unsupportedMediaType } from "../errors.ts";
 import type { JsonObject } from "./json.ts";
 
@@ -88,8 +88,48 @@ function objectMeta(buf: Buffer): JsonObject {
   return meta;
 }
 
+/** String fields of a message by field number → JSON key. */
+function strings(buf: Buffer, names: Record<number, string>): JsonObject {
+  const out: JsonObject = {};
+  for (const f of fields(buf)) {
+    const key = names[f.no];
+    if (key) out[key] = text(f);
+  }
+  return out;
+}
+
+/** SelfSubjectAccessReviewSpec: resourceAttributes=1, nonResourceAttributes=2 (k8s.io/api/authorization/v1). */
+function accessReviewSpec(buf: Buffer): JsonObject {
+  const spec: JsonObject = {};
+  for (const f of fields(buf)) {
+    if (f.no === 1) {
+      spec.resourceAttributes = strings(bytes(f), {
+        1: "namespace",
+        2: "verb",
+        3: "group",
+        4: "version",
+        5: "resource",
+        6: "subresource",
+        7: "name",
+      });
+    } else if (f.no === 2) spec.nonResourceAttributes = strings(bytes(f), { 1: "path", 2: "verb" });
+  }
+  return spec;
+}
+
 function decodeKind(kind: string, raw: Buffer): JsonObject {
   const out: JsonObject = {};
+  if (kind === "SelfSubjectAccessReview" || kind === "SelfSubjectRulesReview") {
+    for (const f of fields(raw)) {
+      if (f.no === 1) out.metadata = objectMeta(bytes(f));
+      else if (f.no === 2)
+        out.spec =
+          kind === "SelfSubjectAccessReview"
+            ? accessReviewSpec(bytes(f))
+            : strings(bytes(f), { 1: "namespace" });
+    }
+    return out;
+  }
   const data: Record<string, string> = {};
   const binary: Record<string, string> = {};
   const stringData: Record<string, string> = {};
@@ -117,7 +157,7 @@ function decodeKind(kind: string, raw: Buffer): JsonObject {
   return out;
 }
 
-const DECODABLE = ["Namespace", "ConfigMap", "Secret"];
+const DECODABLE = ["Namespace", "ConfigMap", "Secret", "SelfSubjectAccessReview", "SelfSubjectRulesReview"];
 
 /** The JSON object inside a protobuf body; 415 for kinds the simulator cannot decode. */
 export function decodeProtobuf(body: Buffer): JsonObject {
