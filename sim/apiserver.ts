@@ -17,12 +17,12 @@ import {
 import { decodeObject, readBody, sendJson } from "./api/http.ts";
 import { isObject, type JsonObject } from "./api/json.ts";
 import { groupVersionDocument, openapiIndex } from "./api/openapi.ts";
-import { getOne, listBody, listObjects } from "./api/read.ts";
+import { getOne, listBody, listMeta, listObjects } from "./api/read.ts";
 import { type RequestInfo, RequestMetrics } from "./api/request-metrics.ts";
-import { Rest, type Target } from "./api/rest.ts";
+import { present, Rest, type Target } from "./api/rest.ts";
 import { parseIncludeObject, toTable, wantsTable } from "./api/table.ts";
 import { prepareWatch, serveWatch } from "./api/watch.ts";
-import type { KubeObject, MetricsProvider, ObjectStore, ResourceStrategy } from "./contracts.ts";
+import type { MetricsProvider, ObjectStore, ResourceStrategy } from "./contracts.ts";
 import { NAMESPACES } from "./contracts.ts";
 import { ApiError, badRequest, methodNotAllowed, pathNotFound, toStatus } from "./errors.ts";
 import { isWatchable, type WatchableStore } from "./store.ts";
@@ -202,14 +202,10 @@ export async function startApiServer(
       info.verb = "list";
       const include = table ? parseIncludeObject(query.get("includeObject")) : "Metadata";
       const result = listObjects(store, opts.metrics, t, query);
-      const body = listBody(def, result);
-      if (!table) return reply(200, body);
-      const meta = (body as { metadata: Record<string, unknown> }).metadata;
-      const shown = (body as { items: KubeObject[] }).items;
-      return reply(
-        200,
-        toTable(def, def.custom ? shown : result.items, { now: now(), include, listMeta: meta }),
-      );
+      if (!table) return reply(200, listBody(def, result));
+      // Built-in printers read the storage form; custom resources print as served.
+      const rows = def.custom ? result.items.map((o) => present(def, o)) : result.items;
+      return reply(200, toTable(def, rows, { now: now(), include, listMeta: listMeta(result) }));
     }
     if (method === "GET") {
       info.verb = "get";

@@ -143,6 +143,14 @@ export function getOne(store: WatchableStore, metrics: MetricsProvider | undefin
   return present(def, found);
 }
 
+/** ListMeta of a list page (also the Table's metadata). */
+export function listMeta(result: ListResult): Record<string, unknown> {
+  const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
+  if (result.continueToken) metadata.continue = result.continueToken;
+  if (result.remaining !== undefined) metadata.remainingItemCount = result.remaining;
+  return metadata;
+}
+
 /** A list body; items of built-in lists carry no kind/apiVersion, custom resources' do. */
 export function listBody(def: ResourceDef, result: ListResult): object {
   const items = result.items.map((o) => {
@@ -151,8 +159,5 @@ export function listBody(def: ResourceDef, result: ListResult): object {
     const { kind: _k, apiVersion: _a, ...rest } = shown;
     return rest;
   });
-  const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
-  if (result.continueToken) metadata.continue = result.continueToken;
-  if (result.remaining !== undefined) metadata.remainingItemCount = result.remaining;
-  return { kind: def.listKind, apiVersion: apiVersionOf(def), metadata, items };
+  return { kind: def.listKind, apiVersion: apiVersionOf(def), metadata: listMeta(result), items };
 }
