@@ -7,7 +7,12 @@ import { parseResource } from "../resize/quantity.ts";
 import type { ResourceRequirements } from "../resize/types.ts";
 import { kubeTime } from "./clock.ts";
 import type { KubeObject } from "./contracts.ts";
-import { backoffMessage, type ContainerRuntime, type EnforcedLimits } from "./kubelet-runtime.ts";
+import {
+  backoffMessage,
+  type ContainerRuntime,
+  type EnforcedLimits,
+  type TerminatedState,
+} from "./kubelet-runtime.ts";
 
 export interface PendingResize {
   reason: "Deferred" | "Infeasible";
@@ -34,6 +39,8 @@ export interface PodRuntime {
   podIP: string;
   startTime: number;
   phase: "Running" | "Failed";
+  /** The pod's restartPolicy: Never leaves a killed container terminated. */
+  restartPolicy: string;
   /** Why admission refused the pod (phase Failed). */
   failure?: { reason: string; message: string };
   /** Regular containers, in spec order. */
@@ -50,6 +57,11 @@ export interface PodRuntime {
   charged?: { cpu: number; memory: number };
   /** The usage annotation the containers replay (to notice a change). */
   usageAnnotation?: string;
+}
+
+/** A pod that is not (or no longer) running anything: refused at admission, or every container terminated. */
+export function isTerminal(pod: PodRuntime): boolean {
+  return pod.phase === "Failed" || (pod.containers.length > 0 && pod.containers.every((c) => c.terminated));
 }
 
 export function podKey(namespace: string | undefined, name: string): string {
@@ -108,37 +120,36 @@ function containerStatus(
   image: string,
   tracksResources: boolean,
 ): object {
-  const last = c.lastTerminated;
+  const idOf = (run: number) => `containerd://${pod.uid.replace(/-/g, "")}${c.name}${run}`;
+  const terminatedState = (t: TerminatedState, run: number) => ({
+    terminated: {
+      exitCode: t.exitCode,
+      reason: t.reason,
+      startedAt: kubeTime(t.startedAt),
+      finishedAt: kubeTime(t.finishedAt),
+      containerID: idOf(run),
+    },
+  });
   const waiting = c.waitingUntil !== undefined;
+  const running = !waiting && !c.terminated;
+  let state: object = { running: { startedAt: kubeTime(c.startedAt) } };
+  if (c.terminated) state = terminatedState(c.terminated, c.restartCount);
+  else if (waiting)
+    state = {
+      waiting: { reason: "CrashLoopBackOff", message: backoffMessage(c, pod.name, pod.namespace, pod.uid) },
+    };
+  const last = c.lastTerminated;
   return {
     name: c.name,
-    state: waiting
-      ? {
-          waiting: {
-            reason: "CrashLoopBackOff",
-            message: backoffMessage(c, pod.name, pod.namespace, pod.uid),
-          },
-        }
-      : { running: { startedAt: kubeTime(c.startedAt) } },
-    lastState: last
-      ? {
-          terminated: {
-            exitCode: last.exitCode,
-            reason: last.reason,
-            startedAt: kubeTime(last.startedAt),
-            finishedAt: kubeTime(last.finishedAt),
-            containerID: `containerd://${pod.uid.replace(/-/g, "")}${c.name}${waiting ? c.restartCount : c.restartCount - 1}`,
-          },
-        }
-      : {},
-    ready: !waiting,
+    state,
+    // While waiting, the dead run is the current count; once restarted, the one before.
+    lastState: last ? terminatedState(last, waiting ? c.restartCount : c.restartCount - 1) : {},
+    ready: running,
     restartCount: c.restartCount,
     image,
     imageID: `${image}@sha256:${"0".repeat(64)}`,
-    ...(waiting
-      ? {}
-      : { containerID: `containerd://${pod.uid.replace(/-/g, "")}${c.name}${c.restartCount}` }),
-    started: !waiting,
+    ...(waiting ? {} : { containerID: idOf(c.restartCount) }),
+    started: running,
     ...(tracksResources
       ? {
           allocatedResources: runtimeResources(pod.allocated.get(c.name)).requests ?? {},
@@ -172,19 +183,24 @@ export function podStatus(pod: PodRuntime, stored: KubeObject, flavor: Flavor, h
       c.image ?? "",
     ]),
   );
-  const unready = pod.containers.filter((c) => c.waitingUntil !== undefined);
+  const unready = pod.containers.filter((c) => c.waitingUntil !== undefined || c.terminated);
+  const failed = pod.containers.length > 0 && pod.containers.every((c) => c.terminated);
   const readiness = (type: string) =>
     unready.length === 0
       ? condition(type, pod.startTime, generation)
       : {
           ...condition(
             type,
-            Math.max(...unready.map((c) => c.lastTerminated?.finishedAt ?? pod.startTime)),
+            Math.max(...unready.map((c) => (c.terminated ?? c.lastTerminated)?.finishedAt ?? pod.startTime)),
             generation,
           ),
           status: "False",
-          reason: "ContainersNotReady",
-          message: `containers with unready status: [${unready.map((c) => c.name).join(" ")}]`,
+          ...(failed
+            ? { reason: "PodFailed" }
+            : {
+                reason: "ContainersNotReady",
+                message: `containers with unready status: [${unready.map((c) => c.name).join(" ")}]`,
+              }),
         };
   const conditions: object[] = [
     condition("PodReadyToStartContainers", pod.startTime, generation),
@@ -216,7 +232,7 @@ export function podStatus(pod: PodRuntime, stored: KubeObject, flavor: Flavor, h
     );
   return {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
-    phase: "Running",
+    phase: failed ? "Failed" : "Running",
     conditions,
     hostIP,
     hostIPs: [{ ip: hostIP }],

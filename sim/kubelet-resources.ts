@@ -13,6 +13,7 @@ import { currentUsage, restartContainer } from "./kubelet-runtime.ts";
 import type { TkeResizeStatus } from "./pods-tke.ts";
 
 export interface PodSpecShape {
+  restartPolicy?: string;
   nodeName?: string;
   containers: ContainerSpec[];
   priority?: number;

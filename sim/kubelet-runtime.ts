@@ -37,6 +37,8 @@ export interface ContainerRuntime {
   backoff?: { delayMs: number; since: number };
   /** Set while the container waits in CrashLoopBackOff: when it starts again. */
   waitingUntil?: number;
+  /** Set once a container of a `restartPolicy: Never` pod has died: it stays terminated. */
+  terminated?: TerminatedState;
 }
 
 /** Limits the runtime enforces: millicores and bytes; undefined = unlimited. */
@@ -120,17 +122,20 @@ export function backoffMessage(
 
 /**
  * Replays the grid samples up to `nowMs` against `limits`, accumulating CPU time and CFS counters, and
- * OOM-kills (and restarts) the container at the first sample whose memory exceeds the limit.
+ * OOM-kills the container at the first sample whose memory exceeds the limit: restarted (with back-off), or
+ * left terminated when the pod's restartPolicy is Never.
  */
 export function advanceContainer(
   container: ContainerRuntime,
   limits: EnforcedLimits,
   nowMs: number,
   stepSeconds: number,
+  restarts = true,
 ): OomKill[] {
   const kills: OomKill[] = [];
   let samples = 0;
   for (;;) {
+    if (container.terminated) break;
     if (container.waitingUntil !== undefined) {
       if (container.waitingUntil > nowMs) break;
       const at = container.waitingUntil;
@@ -154,7 +159,14 @@ export function advanceContainer(
         limitBytes: limits.memory,
       });
       container.oomEventsTotal++;
-      crashed(container, at, "OOMKilled", 137);
+      if (restarts) crashed(container, at, "OOMKilled", 137);
+      else
+        container.terminated = {
+          reason: "OOMKilled",
+          exitCode: 137,
+          startedAt: container.startedAt,
+          finishedAt: at,
+        };
       continue;
     }
     const cpu = container.usage.cpu(t);
@@ -176,7 +188,7 @@ export function currentUsage(
   limits: EnforcedLimits,
   nowMs: number,
 ): { cpuMillis: number; memoryBytes: number } {
-  if (container.waitingUntil !== undefined) return { cpuMillis: 0, memoryBytes: 0 };
+  if (container.waitingUntil !== undefined || container.terminated) return { cpuMillis: 0, memoryBytes: 0 };
   const t = containerTime(container, nowMs);
   const cpu = container.usage.cpu(t);
   const memory = container.usage.memory(t);

@@ -12,7 +12,7 @@ import { type KubeObject, NODES, PODS, type StoreEvent } from "./contracts.ts";
 import { DeferredRetries } from "./kubelet-deferred.ts";
 import { EventRecorder } from "./kubelet-events.ts";
 import { registeredNode } from "./kubelet-node.ts";
-import { enforcedLimits, type PodRuntime, podKey, podStatus } from "./kubelet-pod.ts";
+import { enforcedLimits, isTerminal, type PodRuntime, podKey, podStatus } from "./kubelet-pod.ts";
 import { PodResizer } from "./kubelet-resizer.ts";
 import {
   admissionShortage,
@@ -247,14 +247,12 @@ export class Kubelets {
     } else if (pod.metadata.annotations?.[USAGE_ANNOTATION] !== runtime.usageAnnotation) {
       this.applyUsage(pod, runtime);
     }
-    if (runtime.phase === "Running") this.resizer.admit(pod, runtime, node);
+    if (!isTerminal(runtime)) this.resizer.admit(pod, runtime, node);
     this.writeStatus(runtime);
   }
 
   private othersOnNode(runtime: PodRuntime): PodRuntime[] {
-    return [...(this.byNode.get(runtime.nodeName) ?? [])].filter(
-      (o) => o !== runtime && o.phase === "Running",
-    );
+    return [...(this.byNode.get(runtime.nodeName) ?? [])].filter((o) => o !== runtime && !isTerminal(o));
   }
 
   /** What the other running pods of the node are charged (chargedRequests), remembered per pod. */
@@ -305,6 +303,7 @@ export class Kubelets {
       podIP: `10.244.${(++this.ipCounter >> 8) & 255}.${this.ipCounter & 255}`,
       startTime: now,
       phase: "Running",
+      restartPolicy: spec.restartPolicy ?? "Always",
       containers: spec.containers.map((c) => newContainer(c.name, IDLE_USAGE, now)),
       allocated: resources,
       actuated: new Map(resources),
@@ -347,7 +346,7 @@ export class Kubelets {
    *  fails again does not block the rest. */
   private retryDeferred(nodeName?: string): number {
     const candidates = nodeName === undefined ? this.pods.values() : (this.byNode.get(nodeName) ?? []);
-    const waiting = [...candidates].filter((p) => p.pending?.reason === "Deferred" && p.phase === "Running");
+    const waiting = [...candidates].filter((p) => p.pending?.reason === "Deferred" && !isTerminal(p));
     let allocated = 0;
     const entries = waiting.flatMap((runtime) => {
       const pod = this.opts.store.get(PODS, runtime.namespace, runtime.name);
@@ -407,17 +406,19 @@ export class Kubelets {
     if (this.stopped) return;
     const now = this.opts.clock.now();
     for (const [key, runtime] of this.pods) {
-      if (runtime.phase === "Running") this.guarded(key, () => this.sampleRuntime(runtime, now));
+      if (!isTerminal(runtime)) this.guarded(key, () => this.sampleRuntime(runtime, now));
     }
   }
 
   private sampleRuntime(runtime: PodRuntime, now: number): void {
-    const lifecycle = () => runtime.containers.map((c) => `${c.restartCount}/${c.waitingUntil}`).join();
+    const lifecycle = () =>
+      runtime.containers.map((c) => `${c.restartCount}/${c.waitingUntil}/${Boolean(c.terminated)}`).join();
     const before = lifecycle();
     let killed = false;
     for (const container of runtime.containers) {
       const limits = enforcedLimits(runtime.actuated.get(container.name));
-      for (const kill of advanceContainer(container, limits, now, this.usageStepSeconds)) {
+      const restarts = runtime.restartPolicy !== "Never";
+      for (const kill of advanceContainer(container, limits, now, this.usageStepSeconds, restarts)) {
         killed = true;
         this.events.record(
           { ...runtime, fieldPath: `spec.containers{${kill.container}}` },

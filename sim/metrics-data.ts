@@ -7,7 +7,7 @@ import type { ContainerSpec } from "../resize/types.ts";
 import { kubeTime, type SimClock } from "./clock.ts";
 import { type KubeObject, type MetricsProvider, NODES, PODS } from "./contracts.ts";
 import type { Kubelets } from "./kubelet.ts";
-import { enforcedLimits, type PodRuntime } from "./kubelet-pod.ts";
+import { enforcedLimits, isTerminal, type PodRuntime } from "./kubelet-pod.ts";
 import { currentUsage } from "./kubelet-runtime.ts";
 import type { MemoryStore } from "./store.ts";
 
@@ -74,7 +74,7 @@ export class SimMetrics implements MetricsProvider {
 
   private running(namespace?: string): PodRuntime[] {
     return [...this.kubelets.runtimes()].filter(
-      (p) => p.phase === "Running" && (namespace === undefined || p.namespace === namespace),
+      (p) => !isTerminal(p) && (namespace === undefined || p.namespace === namespace),
     );
   }
 

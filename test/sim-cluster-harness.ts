@@ -13,6 +13,7 @@ export interface PodSketch {
   namespace?: string;
   node?: string;
   priority?: number;
+  restartPolicy?: string;
   usage?: Record<string, { cpu?: string; memory?: string }>;
   containers: {
     name: string;
@@ -34,6 +35,7 @@ export function podObject(p: PodSketch): KubeObject {
     spec: {
       ...(p.node === undefined ? { nodeName: "node-1" } : p.node ? { nodeName: p.node } : {}),
       ...(p.priority !== undefined ? { priority: p.priority } : {}),
+      ...(p.restartPolicy !== undefined ? { restartPolicy: p.restartPolicy } : {}),
       containers: p.containers.map((c) => ({
         name: c.name,
         image: "registry.example/app:1",

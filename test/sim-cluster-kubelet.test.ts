@@ -262,6 +262,29 @@ describe("simulated workload usage", () => {
     expect(c.condition("crashy", "Ready")?.status).toBe("True");
   });
 
+  it("leaves an OOM-killed container of a restartPolicy: Never pod terminated, and the pod Failed", async () => {
+    const c = await cluster();
+    await c.create({
+      name: "job",
+      restartPolicy: "Never",
+      usage: { app: { memory: "ramp(100Mi, 600Mi, 10s)" } },
+      containers: [{ name: "app", requests: { memory: "256Mi" }, limits: { memory: "512Mi" } }],
+    });
+    await c.advance(20_000);
+    const pod = c.pod("job");
+    const status = pod.status.containerStatuses?.[0] as unknown as {
+      restartCount: number;
+      ready: boolean;
+      state: { terminated?: { reason: string; exitCode: number } };
+    };
+    expect(pod.status.phase).toBe("Failed");
+    expect(status.restartCount).toBe(0);
+    expect(status.ready).toBe(false);
+    expect(status.state.terminated).toMatchObject({ reason: "OOMKilled", exitCode: 137 });
+    expect(c.condition("job", "Ready")).toMatchObject({ status: "False", reason: "PodFailed" });
+    expect(new SimMetrics(c.store, c.kubelets, c.clock).podMetrics()).toEqual([]);
+  });
+
   it("throttles CPU above the limit and counts throttled CFS periods", async () => {
     const c = await cluster();
     await c.create({
