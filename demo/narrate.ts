@@ -66,12 +66,23 @@ function clockText(ms: number): string {
   return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 }
 
+/** Upstream's "requested: 1621098496, used: 3221225472, capacity: 4294967296" in readable units. */
+function readableShortage(message: string | undefined): string {
+  const m = /(cpu|memory), requested: (\d+), used: (\d+), capacity: (\d+)/.exec(message ?? "");
+  if (!m) return "";
+  const show = (v: string) =>
+    m[1] === "memory"
+      ? formatMemoryBytes(Math.ceil(Number(v) / 1048576) * 1048576)
+      : formatCpuMillis(Number(v));
+  return ` (${show(m[2]!)} requested, ${show(m[3]!)} used of ${show(m[4]!)})`;
+}
+
 const resizeCondition = (pod: PodLike | undefined) =>
   pod?.status?.conditions?.find((c) => c.type === "PodResizePending");
 
 export class Narrator {
-  /** Pods whose resize the node holds pending (Deferred or Infeasible) right now. */
-  private readonly pending = new Set<string>();
+  /** Pods whose resize the node holds pending (Deferred or Infeasible) right now: since when, patches since. */
+  private readonly pending = new Map<string, { since: number; patches: number }>();
   /** Pending pods whose controller decision was already narrated in this episode. */
   private readonly explained = new Set<string>();
 
@@ -88,12 +99,16 @@ export class Narrator {
   /** Lines for one pod write: a resize requested, deferred, actuated, or a container OOM-killed. */
   podChanged(before: PodLike | undefined, pod: PodLike, now: number): string[] {
     const lines: string[] = [];
+    let patched = false;
     const ns = pod.metadata.namespace ?? "default";
     const id = `${ns}/${pod.metadata.name}`;
     for (const container of pod.spec.containers) {
       const old = before?.spec.containers.find((c) => c.name === container.name);
       const changes = before ? changesBetween(old?.resources, container.resources) : [];
-      if (changes.length > 0) lines.push(this.resizeRequested(id, ns, pod, container.name, changes, now));
+      if (changes.length > 0) {
+        lines.push(this.resizeRequested(id, ns, pod, container.name, changes, now));
+        patched = true;
+      }
       const status = pod.status?.containerStatuses?.find((s) => s.name === container.name);
       const oldStatus = before?.status?.containerStatuses?.find((s) => s.name === container.name);
       const actuated = oldStatus ? changesBetween(oldStatus.resources, status?.resources) : [];
@@ -114,19 +129,31 @@ export class Narrator {
     }
     const pending = resizeCondition(pod);
     const wasPending = resizeCondition(before);
-    if (pending) this.pending.add(id);
+    const episode = this.pending.get(id);
+    if (pending && !episode) this.pending.set(id, { since: now, patches: 0 });
+    else if (episode && pending && patched) episode.patches++;
     if (pending && (pending.reason !== wasPending?.reason || pending.message !== wasPending?.message))
       lines.push(
         this.line(
           now,
           (pending.reason ?? "pending").toLowerCase(),
-          `${id}: the node answered ${pending.reason}: ${pending.message ?? ""}`,
+          `${id}: the node answered ${pending.reason}: ${pending.message ?? ""}${readableShortage(pending.message)}`,
         ),
       );
-    if (!pending && wasPending) {
+    if (!pending && episode) {
       this.pending.delete(id);
       this.explained.delete(id);
-      lines.push(this.line(now, "admitted", `${id}: the node found room; the resize is no longer pending`));
+      const meanwhile =
+        episode.patches === 0
+          ? "the controller sent no new patch meanwhile"
+          : `the controller sent ${episode.patches} new patch${episode.patches === 1 ? "" : "es"} meanwhile`;
+      lines.push(
+        this.line(
+          now,
+          "admitted",
+          `${id}: the node found room after ${clockText(now - episode.since)} pending; ${meanwhile}`,
+        ),
+      );
     }
     return lines;
   }

@@ -40,16 +40,22 @@ it("narrates the OOM guard, the reclaim and the Deferred-then-completed raise, a
   const cacheRaise = at(
     /OOM guard\s+shop\/cache-0 cache: memory request 1Gi → \d+Mi, memory limit 1Gi → \d+Mi/,
   );
-  const deferred = at(/deferred\s+shop\/cache-0: the node answered Deferred: .*memory/);
+  const deferred = at(
+    /deferred\s+shop\/cache-0: the node answered Deferred: .*memory.* \(\d+Mi requested, 3Gi used of 4Gi\)/,
+  );
   const backsOff = at(/controller\s+shop\/cache-0: backs off while the node defers — no new patch/);
   const script = at(/script\s+batch\/nightly-report finished/);
+  const admitted = at(
+    /admitted\s+shop\/cache-0: the node found room after \d\d:\d\d pending; the controller sent no new patch meanwhile/,
+  );
   const applied = at(
     /applied\s+shop\/cache-0 cache: memory request 1Gi → \d+Mi, memory limit 1Gi → .* restarts: 0/,
   );
   expect(cacheRaise).toBeLessThanOrEqual(deferred);
   expect(deferred).toBeLessThan(backsOff);
   expect(backsOff).toBeLessThan(script);
-  expect(script).toBeLessThan(applied);
+  expect(script).toBeLessThan(admitted);
+  expect(admitted).toBeLessThan(applied);
   // Nobody was OOM-killed; the report closes the demo.
   expect(out).not.toMatch(/KILLED/);
   expect(at(/^Dry-run report generated/)).toBeGreaterThan(applied);
