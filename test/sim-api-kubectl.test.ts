@@ -398,8 +398,11 @@ describe("kubectl against the simulated API server", () => {
   });
 
   it("streams changes to kubectl get -w", async () => {
-    const watching = runKubectl(kc.path, ["get", "pods", "-w"], { timeoutMs: 4000 });
-    await new Promise((r) => setTimeout(r, 1500));
+    const watches = () => server.requestCounts().get("watch pods 200") ?? 0;
+    const before = watches();
+    const watching = runKubectl(kc.path, ["get", "pods", "-w"], { timeoutMs: 6000 });
+    for (let waited = 0; watches() === before && waited < 4500; waited += 50)
+      await new Promise((r) => setTimeout(r, 50));
     await kubectl("label", "pod", "web-1", "watched=yes");
     const r = await watching;
     const lines = r.stdout.trim().split("\n");
