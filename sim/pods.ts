@@ -114,6 +114,8 @@ export function podStrategy(opts: PodStrategyOptions): ResourceStrategy {
   const updateMain = (next: KubeObject, old: KubeObject): KubeObject => {
     const name = old.metadata.name;
     next.status = structuredClone(old.status);
+    // Decoding defaults the request from the limit before anything compares the spec.
+    defaultResources(next);
     const resourcesMutable = flavor.kind === "tke";
     if (
       !deepEqual(
@@ -124,7 +126,6 @@ export function podStrategy(opts: PodStrategyOptions): ResourceStrategy {
       throwInvalid(name, [podUpdateForbidden()]);
     if (next.metadata.annotations?.[USAGE_ANNOTATION] !== old.metadata.annotations?.[USAGE_ANNOTATION])
       throwInvalid(name, validateUsageAnnotation(next, opts.loadTrace));
-    defaultResources(next);
     if (flavor.kind === "tke" && !deepEqual(resourcesOf(next), resourcesOf(old))) {
       validateResize(next, old);
       const status = readTkeStatus(old);
