@@ -375,6 +375,7 @@ describe("custom resource schemas", () => {
               },
             },
           },
+          selectableFields: [{ jsonPath: ".spec.mode" }],
         },
       ],
     },
@@ -398,6 +399,23 @@ describe("custom resource schemas", () => {
     expect(() => validateCustomObject(def, cr({ colour: "red" }), true)).toThrow(
       'ResizePolicy in version "v1alpha1" cannot be handled as a ResizePolicy: strict decoding error: unknown field "spec.colour"',
     );
+  });
+
+  it("serves selectableFields as field-selector labels, and only those", () => {
+    const store = new MemoryStore();
+    const key = { group: def.group, version: def.version, resource: def.resource };
+    store.create(key, { ...cr({ mode: "Apply" }), metadata: { name: "a", namespace: "default" } });
+    store.create(key, { ...cr({ mode: "DryRun" }), metadata: { name: "b", namespace: "default" } });
+    const apply = listObjects(
+      store,
+      undefined,
+      { def },
+      new URLSearchParams({ fieldSelector: "spec.mode=Apply" }),
+    );
+    expect(apply.items.map((o) => o.metadata.name)).toEqual(["a"]);
+    expect(() =>
+      listObjects(store, undefined, { def }, new URLSearchParams({ fieldSelector: "spec.window=1m" })),
+    ).toThrow("field label not supported: spec.window");
   });
 
   it("reports type and pattern violations with apiextensions' messages", () => {

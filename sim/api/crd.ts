@@ -27,6 +27,7 @@ interface CrdVersion {
   schema?: { openAPIV3Schema?: JsonObject };
   subresources?: { status?: unknown; scale?: unknown };
   additionalPrinterColumns?: PrinterColumn[];
+  selectableFields?: { jsonPath: string }[];
 }
 
 interface CrdSpec {
@@ -129,7 +130,8 @@ export function customResourceDefs(crds: readonly KubeObject[]): ResourceDef[] {
         ...(s.names.shortNames ? { shortNames: s.names.shortNames } : {}),
         ...(s.names.categories ? { categories: s.names.categories } : {}),
         subresources: v.subresources?.status !== undefined ? ["status"] : [],
-        fieldLabels: [],
+        // selectableFields (GA in 1.32) add field-selector labels such as "spec.mode".
+        fieldLabels: (v.selectableFields ?? []).map((f) => f.jsonPath.replace(/^\./, "")),
         custom: {
           ...(v.schema?.openAPIV3Schema ? { schema: v.schema.openAPIV3Schema } : {}),
           printerColumns: v.additionalPrinterColumns ?? [],
