@@ -1,0 +1,67 @@
+// `report` on a terminal: a progress bar on stderr while gathering, and a report file that carries the report
+// alone. The terminal comes from util-linux `script`, which runs the command on a pseudo-terminal.
+
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { type SimCluster, startSimCluster } from "../sim/cluster.ts";
+import { clusterPolicy, node, pod, scenario, UPSTREAM } from "./controller-harness.ts";
+
+const MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
+
+function hasScript(): boolean {
+  try {
+    execFileSync("script", ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let sim: SimCluster;
+let dir: string;
+
+beforeAll(async () => {
+  sim = await startSimCluster({
+    flavor: UPSTREAM,
+    scenario: scenario(
+      node("node-1", "4", "8Gi"),
+      pod({ name: "api", memory: "const(200Mi)", requests: { cpu: "500m", memory: "1Gi" } }),
+      clusterPolicy("observe", "DryRun"),
+    ),
+  });
+  dir = mkdtempSync(join(tmpdir(), "report-tty-"));
+});
+
+afterAll(async () => {
+  await sim?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+it.skipIf(!hasScript())(
+  "shows a progress bar on a terminal and keeps it out of --output",
+  async () => {
+    const kubeconfig = join(dir, "kubeconfig");
+    const output = join(dir, "report.json");
+    writeFileSync(kubeconfig, sim.kubeconfig);
+    const command = [
+      process.execPath,
+      "--import tsx",
+      MAIN,
+      `report --kubeconfig ${kubeconfig} --format json --output ${output} --sample-for 2s --sample-every 1s`,
+    ].join(" ");
+    const terminal = await new Promise<string>((resolve, reject) =>
+      execFile("script", ["-qec", command, "/dev/null"], { timeout: 90_000 }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      ),
+    );
+    expect(terminal).toMatch(/gathering \[[=-]+\] 0\/\d+ reading the cluster/);
+    expect(terminal).toMatch(/gathering \[=+\] (\d+)\/\1 done/);
+    const report = JSON.parse(readFileSync(output, "utf8")) as { containers: { pod: string }[] };
+    expect(report.containers.map((c) => c.pod)).toEqual(["api"]);
+  },
+  90_000,
+);
