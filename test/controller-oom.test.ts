@@ -66,6 +66,17 @@ describe.each([
     expect(await resizePatches(sim)).toBeLessThanOrEqual(6);
     const metrics = await (await fetch(`${ctl.endpoints!.url}/metrics`)).text();
     expect(metrics).toMatch(/inplace_autoscaler_oom_guard_total\{mode="Apply"\} [1-9]/);
+    // API writes per resize, from the controller's own counters and the cluster's request counter.
+    const writes = await ctl.telemetry.apiWrites.get();
+    const by = (resource: string) => writes.values.find((v) => v.labels.resource === resource)?.value ?? 0;
+    const accepted = (await ctl.telemetry.resizes.get()).values
+      .filter((v) => v.labels.outcome === "accepted")
+      .reduce((sum, v) => sum + v.value, 0);
+    const patches = await resizePatches(sim);
+    expect(patches).toBe(accepted);
+    console.info(
+      `API calls per resize (${flavor.kind}, memory ramp): ${patches} resize PATCHes for ${accepted} accepted resizes (${(patches / accepted).toFixed(2)} per resize), ${by("events")} event POSTs (${(by("events") / accepted).toFixed(2)} per resize: OOMGuard + Resized)`,
+    );
   });
 });
 
