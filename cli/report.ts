@@ -67,6 +67,19 @@ function progressBar(): {
   };
 }
 
+/** Warnings of the usage sources as plain "warning: …" lines on stderr (the report is for people, not a log). */
+function warningsToStderr(): pino.Logger {
+  return pino(
+    { level: "warn" },
+    {
+      write(line: string) {
+        const { msg } = JSON.parse(line) as { msg?: string };
+        process.stderr.write(`warning: ${msg ?? line.trim()}\n`);
+      },
+    },
+  );
+}
+
 function writeReport(report: GatheredReport, flags: ReportFlags): void {
   const width = flags.output ? undefined : process.stdout.columns;
   const text = renderReport(report, flags.format, { width });
@@ -91,7 +104,7 @@ export function register(program: Command): void {
     .addOption(
       new Option(
         "--sample-for <duration>",
-        "how long metrics-server is sampled before deciding (default 30s; 0s with --prometheus)",
+        "how long metrics-server is sampled before deciding (default 10s; 0s with --prometheus: one sample)",
       ).argParser(duration("--sample-for", 0)),
     )
     .addOption(
@@ -104,12 +117,11 @@ export function register(program: Command): void {
       try {
         const report = await gatherReport({
           kubeconfig: loadKubeConfig(flags.kubeconfig, false),
-          // Warnings of the usage sources go to stderr; the report itself never carries log lines.
-          log: pino({ level: "warn", base: { component: "report" } }, pino.destination(2)),
+          log: warningsToStderr(),
           prometheusUrl: flags.prometheus,
           namespace: flags.namespace,
           controllerNamespace: flags.controllerNamespace,
-          sampleForMs: flags.sampleFor ?? (flags.prometheus ? 0 : 30_000),
+          sampleForMs: flags.sampleFor ?? (flags.prometheus ? 0 : 10_000),
           sampleEveryMs: flags.sampleEvery,
           onProgress: bar.update,
         });
