@@ -507,6 +507,18 @@ describe("kubectl against the simulated API server", () => {
     expect((await kubectl("auth", "can-i", "--list")).stdout).toMatch(/^\*\.\*\s+\[\]\s+\[\]\s+\[\*\]$/m);
   });
 
+  it("rejects misspelled fields under kubectl's strict validation, as decoding into the Go types does", async () => {
+    const typo = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typo, lables: {a: b}}\ndatas: {k: v}\n";
+    const r = await runKubectl(kc.path, ["apply", "-f", "-"], { input: typo });
+    expect(r.stderr).toContain(
+      'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "metadata.lables", unknown field "datas"',
+    );
+    const lax = await runKubectl(kc.path, ["apply", "--validate=false", "-f", "-"], { input: typo });
+    expect(lax.stdout.trim()).toBe("configmap/typo created");
+    const stored = JSON.parse((await kubectl("get", "configmap", "typo", "-o", "json")).stdout);
+    expect(Object.keys(stored).sort()).toEqual(["apiVersion", "kind", "metadata"]);
+  });
+
   it("refuses server-side apply with a clear 415 instead of pretending", async () => {
     const r = await runKubectl(kc.path, ["apply", "--server-side", "-f", "-"], { input: POD });
     expect(r.stderr).toContain("Server-side apply not available on the server");

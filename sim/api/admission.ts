@@ -87,6 +87,105 @@ export function validateObjectMeta(def: ResourceDef, obj: KubeObject): void {
   if (causes.length) throw invalid(def.kind, name ?? "", causes, def.group || undefined);
 }
 
+const OBJECT_META_FIELDS = new Set([
+  "name",
+  "generateName",
+  "namespace",
+  "selfLink",
+  "uid",
+  "resourceVersion",
+  "generation",
+  "creationTimestamp",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds",
+  "labels",
+  "annotations",
+  "ownerReferences",
+  "finalizers",
+  "managedFields",
+]);
+
+const SPEC_STATUS = ["spec", "status"];
+
+/** Top-level fields of the built-in kinds (k8s.io/api types), by storage key; kinds not listed are not checked. */
+const TOP_LEVEL_FIELDS: Record<string, string[]> = {
+  "/pods": SPEC_STATUS,
+  "/nodes": SPEC_STATUS,
+  "/namespaces": SPEC_STATUS,
+  "/services": SPEC_STATUS,
+  "/configmaps": ["data", "binaryData", "immutable"],
+  "/secrets": ["data", "stringData", "type", "immutable"],
+  "/serviceaccounts": ["secrets", "imagePullSecrets", "automountServiceAccountToken"],
+  "/events": [
+    "involvedObject",
+    "reason",
+    "message",
+    "source",
+    "firstTimestamp",
+    "lastTimestamp",
+    "count",
+    "type",
+    "eventTime",
+    "series",
+    "action",
+    "related",
+    "reportingComponent",
+    "reportingInstance",
+  ],
+  "apps/deployments": SPEC_STATUS,
+  "apps/replicasets": SPEC_STATUS,
+  "apps/statefulsets": SPEC_STATUS,
+  "apps/daemonsets": SPEC_STATUS,
+  "batch/jobs": SPEC_STATUS,
+  "batch/cronjobs": SPEC_STATUS,
+  "policy/poddisruptionbudgets": SPEC_STATUS,
+  "coordination.k8s.io/leases": ["spec"],
+  "rbac.authorization.k8s.io/roles": ["rules"],
+  "rbac.authorization.k8s.io/clusterroles": ["rules", "aggregationRule"],
+  "rbac.authorization.k8s.io/rolebindings": ["roleRef", "subjects"],
+  "rbac.authorization.k8s.io/clusterrolebindings": ["roleRef", "subjects"],
+  "apiextensions.k8s.io/customresourcedefinitions": SPEC_STATUS,
+};
+
+/**
+ * Drops fields the Go types do not have (metadata everywhere, top level for built-in kinds), as decoding into
+ * them does: 400 strict decoding error under fieldValidation=Strict, a warning under Warn, silently on Ignore.
+ */
+function pruneUnknownFields(
+  def: ResourceDef,
+  obj: KubeObject,
+  opts: WriteOptions,
+  warnings: string[],
+): KubeObject {
+  const unknown: string[] = [];
+  const metadata = { ...obj.metadata };
+  for (const k of Object.keys(metadata)) {
+    if (!OBJECT_META_FIELDS.has(k)) {
+      unknown.push(`metadata.${k}`);
+      delete metadata[k];
+    }
+  }
+  const out: KubeObject = { ...obj, metadata };
+  const allowed = def.custom ? undefined : TOP_LEVEL_FIELDS[strategyKey(def)];
+  if (allowed) {
+    for (const k of Object.keys(out)) {
+      if (k !== "apiVersion" && k !== "kind" && k !== "metadata" && !allowed.includes(k)) {
+        unknown.push(k);
+        delete out[k];
+      }
+    }
+  }
+  if (unknown.length === 0) return obj;
+  const list = unknown.map((f) => `unknown field "${f}"`);
+  if (opts.fieldValidation === "Strict") {
+    throw badRequest(
+      `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${list.join(", ")}`,
+    );
+  }
+  if (opts.fieldValidation === "Warn") warnings.push(...list);
+  return out;
+}
+
 /** Kind-specific checks shared by create and update; returns the object to store and warnings. */
 export function admitKind(
   def: ResourceDef,
@@ -96,7 +195,7 @@ export function admitKind(
   now: string,
 ): { object: KubeObject; warnings: string[] } {
   const warnings: string[] = [];
-  let object = obj;
+  let object = pruneUnknownFields(def, obj, opts, warnings);
   if (strategyKey(def) === "/namespaces") object = defaultNamespace(object, isCreate);
   if (strategyKey(def) === "/events") {
     if (isCreate && def.group === "events.k8s.io") validateEventsV1(coreToEventsV1(object));
