@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gatherReport } from "../report/gather.ts";
 import { type SimCluster, startSimCluster } from "../sim/cluster.ts";
 import { PODS } from "../sim/contracts.ts";
-import { clusterPolicy, namespace, node, pod, scenario, UPSTREAM } from "./controller-harness.ts";
+import { clusterPolicy, namespace, node, pod, scenario, TKE, UPSTREAM } from "./controller-harness.ts";
 
 const MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
 
@@ -218,5 +218,26 @@ describe("report", () => {
     const total = steps[0]![1];
     expect(steps.map(([done]) => done)).toEqual(Array.from({ length: total + 1 }, (_, i) => i));
     expect(steps.every(([, t]) => t === total)).toBe(true);
+  });
+
+  it("reports on a TKE cluster too: the OOM guard's raise is reported, and the pod is left as it was", async () => {
+    const tke = await startSimCluster({ flavor: TKE, scenario: SCENARIO });
+    try {
+      const kc = new KubeConfig();
+      kc.loadFromString(tke.kubeconfig);
+      const before = JSON.stringify(tke.store.get(PODS, "shop", "hot")?.spec);
+      const result = await gatherReport({
+        kubeconfig: kc,
+        log: pino({ level: "silent" }),
+        controllerNamespace: "inplace-autoscaler",
+        sampleForMs: 0,
+        sampleEveryMs: 1_000,
+      });
+      const hot = result.containers.find((c) => c.pod === "hot");
+      expect(hot).toMatchObject({ mode: "Apply", action: "resize" });
+      expect(JSON.stringify(tke.store.get(PODS, "shop", "hot")?.spec)).toBe(before);
+    } finally {
+      await tke.close();
+    }
   });
 });
