@@ -4,7 +4,7 @@
 import type { Flavor } from "../resize/flavor.ts";
 import { minorOf } from "../resize/flavor.ts";
 import { parseResource } from "../resize/quantity.ts";
-import type { ResourceRequirements } from "../resize/types.ts";
+import type { ContainerSpec, ResourceRequirements } from "../resize/types.ts";
 import { kubeTime } from "./clock.ts";
 import type { KubeObject } from "./contracts.ts";
 import {
@@ -177,12 +177,33 @@ export function podStatus(pod: PodRuntime, stored: KubeObject, flavor: Flavor, h
   }
   const upstream = flavor.kind === "upstream";
   const generation = upstream && minorOf(flavor.version) >= 34 ? pod.observedGeneration : undefined;
+  const spec = stored.spec as { containers?: ContainerSpec[]; initContainers?: ContainerSpec[] };
   const images = new Map(
-    ((stored.spec as { containers?: { name: string; image?: string }[] }).containers ?? []).map((c) => [
-      c.name,
-      c.image ?? "",
-    ]),
+    [...(spec.containers ?? []), ...(spec.initContainers ?? [])].map((c) => [c.name, c.image ?? ""]),
   );
+  const byName = new Map(pod.containers.map((c) => [c.name, c]));
+  // Plain init containers ran to completion before the others started; sidecars keep running.
+  const initStatuses = (spec.initContainers ?? []).map((c) => {
+    const sidecar = byName.get(c.name);
+    if (sidecar) return containerStatus(pod, sidecar, images.get(c.name) ?? "", upstream);
+    return {
+      name: c.name,
+      state: {
+        terminated: {
+          exitCode: 0,
+          reason: "Completed",
+          startedAt: kubeTime(pod.startTime),
+          finishedAt: kubeTime(pod.startTime),
+        },
+      },
+      lastState: {},
+      ready: true,
+      restartCount: 0,
+      image: images.get(c.name) ?? "",
+      imageID: `${images.get(c.name) ?? ""}@sha256:${"0".repeat(64)}`,
+      started: false,
+    };
+  });
   const unready = pod.containers.filter((c) => c.waitingUntil !== undefined || c.terminated);
   const failed = pod.containers.length > 0 && pod.containers.every((c) => c.terminated);
   const readiness = (type: string) =>
@@ -239,7 +260,10 @@ export function podStatus(pod: PodRuntime, stored: KubeObject, flavor: Flavor, h
     podIP: pod.podIP,
     podIPs: [{ ip: pod.podIP }],
     startTime: kubeTime(pod.startTime),
-    containerStatuses: pod.containers.map((c) => containerStatus(pod, c, images.get(c.name) ?? "", upstream)),
+    ...(initStatuses.length > 0 ? { initContainerStatuses: initStatuses } : {}),
+    containerStatuses: pod.containers
+      .filter((c) => !c.sidecar)
+      .map((c) => containerStatus(pod, c, images.get(c.name) ?? "", upstream)),
     ...(qosClass ? { qosClass } : {}),
   };
 }

@@ -16,8 +16,8 @@ import {
   asAllocatedPod,
   desiredResources,
   resizeSummary,
+  runningContainerSpecs,
   sameResources,
-  specOf,
 } from "./kubelet-resources.ts";
 
 /** What the resizer needs from the kubelet that runs the pod. */
@@ -101,7 +101,7 @@ export class PodResizer {
     const pod = this.ctx.currentPod(runtime);
     if (!pod) return;
     const now = this.ctx.clock.now();
-    const refused = actuateContainers(runtime, specOf(pod).containers, now, this.checksMemoryUsage());
+    const refused = actuateContainers(runtime, runningContainerSpecs(pod), now, this.checksMemoryUsage());
     if (refused.length > 0) {
       const error = `cannot decrease memory limits: ${refused.length === 1 ? refused[0] : `[${refused.join(", ")}]`}`;
       if (runtime.inProgress && runtime.inProgress.error !== error) {

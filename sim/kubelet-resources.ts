@@ -16,6 +16,7 @@ export interface PodSpecShape {
   restartPolicy?: string;
   nodeName?: string;
   containers: ContainerSpec[];
+  initContainers?: ContainerSpec[];
   priority?: number;
 }
 
@@ -27,8 +28,14 @@ function resizePolicyOf(container: ContainerSpec, resource: string): string {
   return container.resizePolicy?.find((p) => p.resourceName === resource)?.restartPolicy ?? "NotRequired";
 }
 
+/** The containers that keep running: regular ones and sidecars (init containers with restartPolicy Always). */
+export function runningContainerSpecs(pod: KubeObject): ContainerSpec[] {
+  const spec = specOf(pod);
+  return [...spec.containers, ...(spec.initContainers ?? []).filter((c) => c.restartPolicy === "Always")];
+}
+
 export function desiredResources(pod: KubeObject): Map<string, ResourceRequirements> {
-  return new Map(specOf(pod).containers.map((c) => [c.name, runtimeResources(c.resources)]));
+  return new Map(runningContainerSpecs(pod).map((c) => [c.name, runtimeResources(c.resources)]));
 }
 
 export function sameResources(

@@ -22,6 +22,8 @@ export interface TerminatedState {
 
 export interface ContainerRuntime {
   readonly name: string;
+  /** An init container with restartPolicy Always: runs next to the regular ones, reported in initContainerStatuses. */
+  readonly sidecar: boolean;
   usage: ContainerUsage;
   /** Simulated epoch ms of the current start; container time t counts from here. */
   startedAt: number;
@@ -54,9 +56,15 @@ export interface OomKill {
   limitBytes: number;
 }
 
-export function newContainer(name: string, usage: ContainerUsage, startedAt: number): ContainerRuntime {
+export function newContainer(
+  name: string,
+  usage: ContainerUsage,
+  startedAt: number,
+  sidecar = false,
+): ContainerRuntime {
   return {
     name,
+    sidecar,
     usage,
     startedAt,
     restartCount: 0,

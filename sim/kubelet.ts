@@ -19,6 +19,7 @@ import {
   asAllocatedPod,
   deferredRetryOrder,
   desiredResources,
+  runningContainerSpecs,
   specOf,
   tkeResizeStatus,
 } from "./kubelet-resources.ts";
@@ -281,7 +282,7 @@ export class Kubelets {
           : parseUsageAnnotation(
               annotation,
               podKey(pod.metadata.namespace, pod.metadata.name),
-              specOf(pod).containers.map((c) => c.name),
+              runningContainerSpecs(pod).map((c) => c.name),
               this.opts.loadTrace,
             );
     } catch {
@@ -304,7 +305,9 @@ export class Kubelets {
       startTime: now,
       phase: "Running",
       restartPolicy: spec.restartPolicy ?? "Always",
-      containers: spec.containers.map((c) => newContainer(c.name, IDLE_USAGE, now)),
+      containers: runningContainerSpecs(pod).map((c) =>
+        newContainer(c.name, IDLE_USAGE, now, c.restartPolicy === "Always"),
+      ),
       allocated: resources,
       actuated: new Map(resources),
       observedGeneration: pod.metadata.generation ?? 1,
@@ -393,7 +396,9 @@ export class Kubelets {
       desiredResources(pod),
     );
     writeTkeStatus(pod, {
-      allocatedResources: runtime.containers.map((c) => runtime.actuated.get(c.name) ?? {}),
+      allocatedResources: runtime.containers
+        .filter((c) => !c.sidecar)
+        .map((c) => runtime.actuated.get(c.name) ?? {}),
       resizeStatus,
     });
   }

@@ -3,11 +3,11 @@
 // text series a real Prometheus can scrape from the sim's GET /metrics.
 
 import { formatMemoryBytes, parseResource } from "../resize/quantity.ts";
-import type { ContainerSpec } from "../resize/types.ts";
 import { kubeTime, type SimClock } from "./clock.ts";
 import { type KubeObject, type MetricsProvider, NODES, PODS } from "./contracts.ts";
 import type { Kubelets } from "./kubelet.ts";
 import { enforcedLimits, isTerminal, type PodRuntime } from "./kubelet-pod.ts";
+import { runningContainerSpecs } from "./kubelet-resources.ts";
 import { currentUsage } from "./kubelet-runtime.ts";
 import type { MemoryStore } from "./store.ts";
 
@@ -224,12 +224,7 @@ export class SimMetrics implements MetricsProvider {
     );
     for (const runtime of this.running()) {
       const pod = this.store.getShared(PODS, runtime.namespace, runtime.name);
-      const specs = new Map(
-        ((pod?.spec as { containers?: ContainerSpec[] } | undefined)?.containers ?? []).map((c) => [
-          c.name,
-          c,
-        ]),
-      );
+      const specs = new Map((pod ? runningContainerSpecs(pod) : []).map((c) => [c.name, c]));
       for (const container of runtime.containers) {
         const id = { namespace: runtime.namespace, pod: runtime.name, container: container.name };
         const idLabels = labels(id);

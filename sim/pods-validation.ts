@@ -155,7 +155,12 @@ export function validatePodSpec(spec: PodSpecView): FieldCause[] {
 export function validateUsageAnnotation(pod: KubeObject, loadTrace?: TraceLoader): FieldCause[] {
   const text = pod.metadata.annotations?.[USAGE_ANNOTATION];
   if (text === undefined) return [];
-  const names = (podSpec(pod).containers ?? []).map((c) => c.name);
+  // Regular containers and sidecars run, and so have usage; plain init containers do not.
+  const spec = podSpec(pod);
+  const names = [
+    ...(spec.containers ?? []),
+    ...(spec.initContainers ?? []).filter((c) => c.restartPolicy === "Always"),
+  ].map((c) => c.name);
   try {
     parseUsageAnnotation(
       text,

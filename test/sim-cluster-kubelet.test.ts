@@ -94,6 +94,52 @@ describe("simulated kubelet: resize lifecycle (upstream)", () => {
     });
   });
 
+  it("runs sidecars next to the containers, reports them in initContainerStatuses, and resizes them", async () => {
+    const c = await cluster();
+    const pod = podObject({
+      name: "meshed",
+      usage: { proxy: { memory: "const(40Mi)" } },
+      containers: [{ name: "app", requests: { cpu: "200m" } }],
+    });
+    (pod.spec as { initContainers: unknown[] }).initContainers = [
+      { name: "setup", image: "busybox" },
+      {
+        name: "proxy",
+        image: "envoy",
+        restartPolicy: "Always",
+        resources: { requests: { cpu: "100m", memory: "64Mi" } },
+      },
+    ];
+    c.store.create(PODS, c.strategy.prepareForCreate!(pod, { verb: "create", dryRun: false, now: "" }));
+    await c.settle();
+    const statuses = () =>
+      (
+        c.pod("meshed").status as {
+          initContainerStatuses?: { name: string; state: object; resources?: object }[];
+        }
+      ).initContainerStatuses;
+    expect(statuses()?.map((s) => [s.name, Object.keys(s.state)[0]])).toEqual([
+      ["setup", "terminated"],
+      ["proxy", "running"],
+    ]);
+    expect(c.pod("meshed").status.containerStatuses?.map((s) => s.name)).toEqual(["app"]);
+    const update = await c.update(
+      "meshed",
+      (p) => {
+        const init = (p.spec as { initContainers: { resources?: object }[] }).initContainers;
+        init[1]!.resources = { requests: { cpu: "300m", memory: "64Mi" } };
+      },
+      "resize",
+    );
+    expect(update).toEqual({ code: 200 });
+    expect(c.condition("meshed", "PodResizeInProgress")).toBeDefined();
+    await c.advance(2000);
+    expect(statuses()?.[1]?.resources).toEqual({ requests: { cpu: "300m", memory: "64Mi" } });
+    expect(new SimMetrics(c.store, c.kubelets, c.clock).prometheusText()).toContain(
+      'container_memory_working_set_bytes{namespace="default",pod="meshed",container="proxy"} 41943040',
+    );
+  });
+
   it("restarts the container for a RestartContainer resize", async () => {
     const c = await cluster();
     const resizePolicy = [{ resourceName: "memory", restartPolicy: "RestartContainer" }];
