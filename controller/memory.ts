@@ -15,6 +15,8 @@ export interface OutcomeMemory {
   notBefore: number;
   /** When this controller last resized the pod (cooldown for reclaim; the OOM guard is exempt). */
   lastResizedAt?: number;
+  /** Resizes of the last day, ms since epoch, oldest first (the recommender's daily cap). */
+  resizedAt?: number[];
 }
 
 export const EMPTY_MEMORY: OutcomeMemory = { refused: [], deferredAttempts: 0, notBefore: 0 };
@@ -54,6 +56,7 @@ export function rememberPatchSent(memory: OutcomeMemory, now: number, random: nu
     deferredAttempts: attempts,
     notBefore: now + deferredBackoff(attempts, random),
     lastResizedAt: now,
+    resizedAt: [...(memory.resizedAt ?? []).filter((t) => now - t < 86_400_000), now],
   };
 }
 

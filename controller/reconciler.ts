@@ -20,7 +20,7 @@ import type { EventRecorder } from "./events.ts";
 import { ResizeExecutor } from "./execute.ts";
 import { EMPTY_MEMORY, type OutcomeMemory, rememberOutcome } from "./memory.ts";
 import { desiredTarget, observePod, podKey } from "./observe.ts";
-import { type Flavor, readResizeOutcome } from "./outcome.ts";
+import { type Flavor, isPending, readResizeOutcome } from "./outcome.ts";
 import { describeChange } from "./patch.ts";
 import { containerScope, decisionPolicy } from "./policy-view.ts";
 import { type Amounts, type ContainerResources, desiredResources } from "./resources.ts";
@@ -95,6 +95,14 @@ export class Reconciler {
         .filter((p) => p.spec.nodeName && readResizeOutcome(p, deps.flavor).state === "deferred")
         .map((p) => p.spec.nodeName!),
     );
+    // Resizes in flight, for the policies' maxConcurrentResizes (reclaim only: the OOM guard is never held back).
+    const inFlight = new Map<string, number>();
+    let inFlightTotal = 0;
+    for (const p of snapshot.pods)
+      if (p.spec.nodeName && isPending(readResizeOutcome(p, deps.flavor))) {
+        inFlight.set(p.spec.nodeName, (inFlight.get(p.spec.nodeName) ?? 0) + 1);
+        inFlightTotal++;
+      }
     const live = new Set(snapshot.pods.map(podKey));
     deps.usage.retainPods(live);
     for (const uid of this.memory.keys()) if (!live.has(uid)) this.memory.delete(uid);
@@ -158,7 +166,7 @@ export class Reconciler {
             : undefined;
         let recommendation: Recommendation | undefined;
         if (path === "slow" && scope.controlled) {
-          const rec = deps.usage.recommendation(wkey, desired, policy);
+          const rec = deps.usage.recommendation(wkey, desired, policy, this.memory.get(key)?.resizedAt);
           if (rec) {
             recommended.set(container, {
               requests: { ...desired.requests, ...rec.requests },
@@ -230,6 +238,22 @@ export class Reconciler {
             reasons: [...action.reasons, ...plan.clamps],
           };
       }
+      if (action.kind === "resize" && action.cause === "reclaim") {
+        const limits = policy.spec.maxConcurrentResizes;
+        if (inFlightTotal >= limits.cluster || (inFlight.get(nodeName) ?? 0) >= limits.perNode)
+          action = {
+            kind: "skip",
+            reasons: [
+              ...action.reasons,
+              `max concurrent resizes reached (${inFlightTotal} in the cluster, ${inFlight.get(nodeName) ?? 0} on ${nodeName}; policy allows ${limits.cluster} and ${limits.perNode})`,
+            ],
+          };
+      }
+      if (action.kind === "resize" && policy.spec.mode === "Apply" && !deps.actuator)
+        action = {
+          ...action,
+          reasons: [...action.reasons, "in-place resize is not supported by this cluster: dry-run only"],
+        };
       if (action.kind === "resize") {
         const change = describeChange(desiredTarget(pod), action.target);
         const act = await this.executor.carryOut(pod, policy, action, change, memory, now);
@@ -237,6 +261,8 @@ export class Reconciler {
         if (act.outcome.kind === "skipped")
           action = { kind: "skip", reasons: [...action.reasons, act.outcome.reason] };
         else if (act.accepted) {
+          inFlight.set(nodeName, (inFlight.get(nodeName) ?? 0) + 1);
+          inFlightTotal++;
           const increase = requestIncrease(pod, action.target);
           if (increase.cpu > (free.cpu ?? 0) || increase.memory > (free.memory ?? 0)) waiting.add(nodeName);
           headroom.set(nodeName, {

@@ -139,6 +139,7 @@ export class UsageView {
     key: WorkloadKey,
     current: ContainerResources,
     policy: Policy,
+    resizedAtMs: readonly number[] = [],
   ): StrategyRecommendation | undefined {
     const now = this.opts.now() / 1000;
     const series = this.history.series(key, now);
@@ -158,7 +159,15 @@ export class UsageView {
     };
     const result = recommend(
       "inplace",
-      { container: key.container, series, quality, current, now, params },
+      {
+        container: key.container,
+        series,
+        quality,
+        current,
+        now,
+        params,
+        resizedAt: resizedAtMs.map((t) => t / 1000),
+      },
       this.strategyState.get(id),
     );
     this.strategyState.set(id, result.state);

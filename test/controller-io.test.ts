@@ -18,7 +18,7 @@ import { kubeApiFromConfig } from "../controller/kube.ts";
 import { LeaderElector } from "../controller/leader.ts";
 import { Telemetry } from "../controller/telemetry.ts";
 import type { SimCluster } from "../sim/cluster.ts";
-import { clusterPolicy, node, pod, scenario, startSim, UPSTREAM } from "./controller-harness.ts";
+import { clusterPolicy, node, pod, scenario, startCtl, startSim, UPSTREAM } from "./controller-harness.ts";
 
 const silent = pino({ level: "silent" });
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -131,6 +131,38 @@ describe("against the simulated cluster", () => {
     expect(lease.spec.holderIdentity).toBe("b");
     expect(lease.spec.leaseTransitions).toBe(1);
     expect(lease.spec.renewTime).toMatch(/\.\d{6}Z$/);
+  });
+
+  it("an invalid policy never acts: its status gets Ready=False naming the field", async () => {
+    sim = await startSim(
+      UPSTREAM,
+      scenario(
+        node("node-1", "4", "8Gi"),
+        pod({
+          name: "web",
+          memory: "const(480Mi)",
+          requests: { cpu: "250m", memory: "256Mi" },
+          limits: { memory: "512Mi" },
+        }),
+        clusterPolicy("broken", "Apply", "  recommendation: {minHistory: 2d, historyWindow: 1d}"),
+      ),
+      1,
+    );
+    cleanups.push(() => sim.close());
+    const ctl = await startCtl(sim, { once: true, listen: undefined });
+    await ctl.done;
+    const stored = sim.store.get(
+      { group: "autoscaling.inplace.dev", version: "v1alpha1", resource: "clusterresizepolicies" },
+      undefined,
+      "broken",
+    ) as { status?: { conditions?: { type: string; status: string; message: string }[] } } | undefined;
+    const ready = stored?.status?.conditions?.find((c) => c.type === "Ready");
+    expect(ready?.status).toBe("False");
+    expect(ready?.message).toContain("spec.recommendation.minHistory");
+    expect(ctl.lastPass()?.decisions.find((d) => d.pod === "web")?.reasons).toEqual([
+      "no policy selects this pod",
+    ]);
+    expect([...sim.requestCounts()].filter(([k]) => k.startsWith("patch pods"))).toEqual([]);
   });
 
   it("`run --once` prints every container's decision as JSON and writes nothing for a DryRun policy", async () => {
