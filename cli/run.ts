@@ -42,6 +42,7 @@ interface RunFlags {
   interval: number;
   recommendInterval?: number;
   once: boolean;
+  dryRun: boolean;
   listen: string;
   leaderElect: boolean;
   logLevel: string;
@@ -72,6 +73,7 @@ export function register(program: Command): void {
       ).argParser(duration("--recommend-interval")),
     )
     .option("--once", "sample once, run one full pass, print the decisions as JSON and exit", false)
+    .option("--dry-run", "write nothing to the cluster: every policy acts as DryRun", false)
     .option(
       "--listen <host:port>",
       "address of /metrics, /healthz, /readyz (port 0: any free port)",
@@ -100,6 +102,7 @@ export function register(program: Command): void {
         recommendIntervalMs: flags.recommendInterval,
         listen: flags.once ? undefined : flags.listen,
         once: flags.once,
+        dryRun: flags.dryRun,
         leaderElection: flags.leaderElect,
       });
       const stop = (signal: string) => {

@@ -13,6 +13,7 @@ import { DEFAULT_KUBE_VERSION, parseFlavor, type Flavor as RulesFlavor } from ".
 import type { NodeLike, PodLike } from "../resize/types.ts";
 import { Actuator } from "./actuator.ts";
 import { type ControllerClock, REAL_CLOCK, sleep } from "./clock.ts";
+import type { ContainerDecision } from "./decisions.ts";
 import { EventRecorder } from "./events.ts";
 import { describeFlavor, detectFlavor } from "./flavor.ts";
 import { type Endpoints, serveEndpoints } from "./http.ts";
@@ -41,6 +42,8 @@ export interface ControllerOptions {
   listen?: string;
   /** One sample and one full pass, then stop. */
   once?: boolean;
+  /** Write nothing at all (no resize, event, policy status or Lease): every policy acts as DryRun. */
+  dryRun?: boolean;
   /** Acquire the Lease before acting (default true). */
   leaderElection?: boolean;
   identity?: string;
@@ -162,7 +165,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   });
 
   const elector =
-    opts.leaderElection === false || opts.once
+    opts.leaderElection === false || opts.once || opts.dryRun
       ? undefined
       : new LeaderElector(
           api,
@@ -195,9 +198,9 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     new Reconciler({
       flavor,
       rules: rulesFor(flavor, version.gitVersion),
-      actuator: flavor === "unsupported" ? undefined : new Actuator(api, flavor, wrote),
+      actuator: flavor === "unsupported" || opts.dryRun ? undefined : new Actuator(api, flavor, wrote),
       usage,
-      events,
+      events: opts.dryRun ? undefined : events,
       telemetry,
       log,
       clock,
@@ -249,7 +252,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     lastPassAt = now;
     if (slow) {
       lastSlow = now;
-      if (isLeader()) await statusWriter.write(policyObjects(), result, now);
+      if (isLeader() && !opts.dryRun) await statusWriter.write(policyObjects(), result, now);
     }
   };
 
@@ -313,4 +316,16 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       await shutdown();
     },
   };
+}
+
+/**
+ * Every container's decision as the controller would make it now — one usage sample, one full pass — without
+ * writing anything to the cluster (Apply policies are evaluated but not carried out).
+ */
+export async function evaluateCluster(
+  opts: Omit<ControllerOptions, "once" | "dryRun" | "listen" | "leaderElection">,
+): Promise<ContainerDecision[]> {
+  const handle = await startController({ ...opts, once: true, dryRun: true });
+  await handle.done;
+  return handle.lastPass()?.decisions ?? [];
 }

@@ -249,11 +249,13 @@ export class Reconciler {
             ],
           };
       }
-      if (action.kind === "resize" && policy.spec.mode === "Apply" && !deps.actuator)
-        action = {
-          ...action,
-          reasons: [...action.reasons, "in-place resize is not supported by this cluster: dry-run only"],
-        };
+      if (action.kind === "resize" && policy.spec.mode === "Apply" && !deps.actuator) {
+        const why =
+          deps.flavor === "unsupported"
+            ? "in-place resize is not supported by this cluster: dry-run only"
+            : "evaluation only: nothing is written to the cluster";
+        action = { ...action, reasons: [...action.reasons, why] };
+      }
       if (action.kind === "resize") {
         const change = describeChange(desiredTarget(pod), action.target);
         const act = await this.executor.carryOut(pod, policy, action, change, memory, now);

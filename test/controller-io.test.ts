@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { evaluateCluster } from "../controller/controller.ts";
 import { parseListen, serveEndpoints } from "../controller/http.ts";
 import { Informer } from "../controller/informer.ts";
 import { kubeApiFromConfig } from "../controller/kube.ts";
@@ -163,6 +164,52 @@ describe("against the simulated cluster", () => {
       "no policy selects this pod",
     ]);
     expect([...sim.requestCounts()].filter(([k]) => k.startsWith("patch pods"))).toEqual([]);
+  });
+
+  it("evaluateCluster gives every container's decision, Apply policies included, and writes nothing", async () => {
+    sim = await startSim(
+      UPSTREAM,
+      scenario(
+        node("node-1", "4", "8Gi"),
+        pod({
+          name: "web",
+          memory: "const(480Mi)",
+          requests: { cpu: "250m", memory: "256Mi" },
+          limits: { memory: "512Mi" },
+        }),
+        clusterPolicy("guard", "Apply"),
+      ),
+      1,
+    );
+    cleanups.push(() => sim.close());
+    await new Promise((r) => setTimeout(r, 1_500)); // let the kubelet publish a usage sample
+    const kubeconfig = new KubeConfig();
+    kubeconfig.loadFromString(sim.kubeconfig);
+    const writes = () =>
+      [...sim.requestCounts()]
+        .filter(([k]) => !/^(get|list|watch) /.test(k))
+        .map(([k, n]) => `${k} x${n}`)
+        .sort();
+    const before = writes();
+    const decisions = await evaluateCluster({
+      kubeconfig,
+      log: silent,
+      controllerNamespace: "inplace-autoscaler",
+      intervalMs: 15_000,
+    });
+    const web = decisions.find((d) => d.pod === "web");
+    expect(web).toMatchObject({
+      namespace: "shop",
+      workload: "Pod/web",
+      container: "app",
+      policy: "guard",
+      mode: "Apply",
+      action: "resize",
+      current: { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+    });
+    expect(web?.recommended.limits.memory).not.toBe("512Mi");
+    expect(web?.reasons).toContain("evaluation only: nothing is written to the cluster");
+    expect(writes()).toEqual(before);
   });
 
   it("`run --once` prints every container's decision as JSON and writes nothing for a DryRun policy", async () => {
