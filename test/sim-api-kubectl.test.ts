@@ -517,6 +517,9 @@ describe("kubectl against the simulated API server", () => {
     expect(lax.stdout.trim()).toBe("configmap/typo created");
     const stored = JSON.parse((await kubectl("get", "configmap", "typo", "-o", "json")).stdout);
     expect(Object.keys(stored).sort()).toEqual(["apiVersion", "kind", "metadata"]);
+    const pod = POD.replace("web-1", "typo-pod").replace("    resources:", "    resource:");
+    const refused = await runKubectl(kc.path, ["apply", "-f", "-"], { input: pod });
+    expect(refused.stderr).toContain('strict decoding error: unknown field "spec.containers[0].resource"');
   });
 
   it("refuses server-side apply with a clear 415 instead of pretending", async () => {

@@ -147,9 +147,68 @@ const TOP_LEVEL_FIELDS: Record<string, string[]> = {
   "apiextensions.k8s.io/customresourcedefinitions": SPEC_STATUS,
 };
 
+/** Fields of core/v1 Container (k8s.io/api 1.35): resource typos such as `resource:` are the common mistake. */
+const CONTAINER_FIELDS = new Set([
+  "name",
+  "image",
+  "command",
+  "args",
+  "workingDir",
+  "ports",
+  "envFrom",
+  "env",
+  "resources",
+  "resizePolicy",
+  "restartPolicy",
+  "restartPolicyRules",
+  "volumeMounts",
+  "volumeDevices",
+  "livenessProbe",
+  "readinessProbe",
+  "startupProbe",
+  "lifecycle",
+  "terminationMessagePath",
+  "terminationMessagePolicy",
+  "imagePullPolicy",
+  "securityContext",
+  "stdin",
+  "stdinOnce",
+  "tty",
+]);
+
+const RESOURCE_REQUIREMENTS_FIELDS = new Set(["limits", "requests", "claims"]);
+
+/** Prunes unknown fields of a pod's containers and their resources, recording `spec.containers[i].x` paths. */
+function pruneContainers(pod: KubeObject, unknown: string[]): void {
+  if (!isObject(pod.spec)) return;
+  const spec = { ...pod.spec };
+  for (const list of ["initContainers", "containers"] as const) {
+    const containers = spec[list];
+    if (!Array.isArray(containers)) continue;
+    spec[list] = containers.map((c: unknown, i) => {
+      if (!isObject(c)) return c;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(c)) {
+        if (!CONTAINER_FIELDS.has(k)) unknown.push(`spec.${list}[${i}].${k}`);
+        else if (k === "resources" && isObject(v)) {
+          const resources: Record<string, unknown> = {};
+          for (const [rk, rv] of Object.entries(v)) {
+            if (RESOURCE_REQUIREMENTS_FIELDS.has(rk)) resources[rk] = rv;
+            else unknown.push(`spec.${list}[${i}].resources.${rk}`);
+          }
+          out[k] = resources;
+        } else out[k] = v;
+      }
+      return out;
+    });
+  }
+  pod.spec = spec;
+}
+
 /**
- * Drops fields the Go types do not have (metadata everywhere, top level for built-in kinds), as decoding into
- * them does: 400 strict decoding error under fieldValidation=Strict, a warning under Warn, silently on Ignore.
+ * Drops fields the Go types do not have (metadata everywhere, top level for built-in kinds, pods' containers),
+ * as decoding into them does: 400 strict decoding error under fieldValidation=Strict, a warning under Warn,
+ * silently on Ignore.
  */
 function pruneUnknownFields(
   def: ResourceDef,
@@ -175,6 +234,7 @@ function pruneUnknownFields(
       }
     }
   }
+  if (strategyKey(def) === "/pods") pruneContainers(out, unknown);
   if (unknown.length === 0) return obj;
   const list = unknown.map((f) => `unknown field "${f}"`);
   if (opts.fieldValidation === "Strict") {
