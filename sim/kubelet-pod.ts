@@ -64,6 +64,9 @@ export function isTerminal(pod: PodRuntime): boolean {
   return pod.phase === "Failed" || (pod.containers.length > 0 && pod.containers.every((c) => c.terminated));
 }
 
+/** Key of pod-level resources (spec.resources, 1.35+) in the allocated/actuated maps; "" is no container name. */
+export const POD_LEVEL = "";
+
 export function podKey(namespace: string | undefined, name: string): string {
   return `${namespace ?? "default"}/${name}`;
 }
@@ -156,6 +159,16 @@ function containerStatus(
           resources: runtimeResources(pod.actuated.get(c.name)),
         }
       : {}),
+  };
+}
+
+/** Pod-level allocatedResources/resources (1.35+, for pods with spec.resources). */
+function podLevelStatus(pod: PodRuntime, flavor: Flavor): object {
+  const allocated = pod.allocated.get(POD_LEVEL);
+  if (flavor.kind !== "upstream" || minorOf(flavor.version) < 35 || !allocated) return {};
+  return {
+    allocatedResources: runtimeResources(allocated).requests ?? {},
+    resources: runtimeResources(pod.actuated.get(POD_LEVEL)),
   };
 }
 
@@ -255,6 +268,7 @@ export function podStatus(pod: PodRuntime, stored: KubeObject, flavor: Flavor, h
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     phase: failed ? "Failed" : "Running",
     conditions,
+    ...podLevelStatus(pod, flavor),
     hostIP,
     hostIPs: [{ ip: hostIP }],
     podIP: pod.podIP,

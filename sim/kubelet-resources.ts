@@ -8,7 +8,7 @@ import { parseResource } from "../resize/quantity.ts";
 import type { ContainerSpec, NodeLike, PodLike, ResourceRequirements } from "../resize/types.ts";
 import { deepEqual } from "./api/json.ts";
 import type { KubeObject } from "./contracts.ts";
-import { enforcedLimits, type PodRuntime, runtimeResources } from "./kubelet-pod.ts";
+import { enforcedLimits, POD_LEVEL, type PodRuntime, runtimeResources } from "./kubelet-pod.ts";
 import { currentUsage, restartContainer } from "./kubelet-runtime.ts";
 import type { TkeResizeStatus } from "./pods-tke.ts";
 
@@ -17,6 +17,7 @@ export interface PodSpecShape {
   nodeName?: string;
   containers: ContainerSpec[];
   initContainers?: ContainerSpec[];
+  resources?: ResourceRequirements;
   priority?: number;
 }
 
@@ -35,7 +36,10 @@ export function runningContainerSpecs(pod: KubeObject): ContainerSpec[] {
 }
 
 export function desiredResources(pod: KubeObject): Map<string, ResourceRequirements> {
-  return new Map(runningContainerSpecs(pod).map((c) => [c.name, runtimeResources(c.resources)]));
+  const desired = new Map(runningContainerSpecs(pod).map((c) => [c.name, runtimeResources(c.resources)]));
+  const podLevel = specOf(pod).resources;
+  if (podLevel) desired.set(POD_LEVEL, runtimeResources(podLevel));
+  return desired;
 }
 
 export function sameResources(
@@ -82,6 +86,7 @@ export function asAllocatedPod(runtime: PodRuntime): PodLike {
     metadata: { name: runtime.name, namespace: runtime.namespace, uid: runtime.uid },
     spec: {
       containers: runtime.containers.map((c) => ({ name: c.name, resources: runtime.allocated.get(c.name) })),
+      ...(runtime.allocated.has(POD_LEVEL) ? { resources: runtime.allocated.get(POD_LEVEL) } : {}),
     },
     status: {
       phase: "Running",
@@ -160,6 +165,13 @@ export function actuateContainers(
       (changed("memory") && policy("memory") === "RestartContainer")
     )
       restartContainer(container, now, "Completed", 0);
+  }
+  // The pod cgroup follows its allocation once the containers' decreases went through (KEP flow control).
+  const podLevel = runtime.allocated.get(POD_LEVEL);
+  if (refused.length === 0 && !deepEqual(podLevel, runtime.actuated.get(POD_LEVEL))) {
+    if (podLevel) runtime.actuated.set(POD_LEVEL, podLevel);
+    else runtime.actuated.delete(POD_LEVEL);
+    runtime.charged = undefined;
   }
   return refused;
 }

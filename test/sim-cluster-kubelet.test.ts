@@ -140,6 +140,29 @@ describe("simulated kubelet: resize lifecycle (upstream)", () => {
     );
   });
 
+  it("resizes pod-level resources on 1.36: allocated, then actuated into status.resources", async () => {
+    const c = await cluster("1.36");
+    const pod = podObject({ name: "pl", containers: [{ name: "app" }] });
+    (pod.spec as { resources: object }).resources = { requests: { cpu: "500m" }, limits: { cpu: "1" } };
+    c.store.create(PODS, c.strategy.prepareForCreate!(pod, { verb: "create", dryRun: false, now: "" }));
+    await c.settle();
+    const update = await c.update(
+      "pl",
+      (p) => {
+        (p.spec as { resources: object }).resources = { requests: { cpu: "700m" }, limits: { cpu: "1" } };
+      },
+      "resize",
+    );
+    expect(update).toEqual({ code: 200 });
+    const status = () => c.pod("pl").status as { allocatedResources?: object; resources?: object };
+    expect(c.condition("pl", "PodResizeInProgress")).toBeDefined();
+    expect(status().allocatedResources).toEqual({ cpu: "700m" });
+    expect(status().resources).toEqual({ requests: { cpu: "500m" }, limits: { cpu: "1" } });
+    await c.advance(2000);
+    expect(c.condition("pl", "PodResizeInProgress")).toBeUndefined();
+    expect(status().resources).toEqual({ requests: { cpu: "700m" }, limits: { cpu: "1" } });
+  });
+
   it("restarts the container for a RestartContainer resize", async () => {
     const c = await cluster();
     const resizePolicy = [{ resourceName: "memory", restartPolicy: "RestartContainer" }];
