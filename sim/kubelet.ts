@@ -416,8 +416,13 @@ export class Kubelets {
   }
 
   private sampleRuntime(runtime: PodRuntime, now: number): void {
+    // Every lifecycle step (restart +4, back-off +1, back-off over +3, terminated +2) changes this sum.
     const lifecycle = () =>
-      runtime.containers.map((c) => `${c.restartCount}/${c.waitingUntil}/${Boolean(c.terminated)}`).join();
+      runtime.containers.reduce(
+        (sum, c) =>
+          sum + 4 * c.restartCount + (c.waitingUntil === undefined ? 0 : 1) + (c.terminated ? 2 : 0),
+        0,
+      );
     const before = lifecycle();
     let killed = false;
     for (const container of runtime.containers) {
