@@ -60,19 +60,17 @@ export class Kubelets {
   private unsubscribe?: () => void;
   private cancelTick?: () => void;
   private ipCounter = 0;
-  readonly actuationDelayMs: number;
   readonly usageStepSeconds: number;
-  readonly tickMs: number;
+  private readonly tickMs: number;
   readonly deferred: DeferredRetries;
   private readonly resizer: PodResizer;
 
   constructor(private readonly opts: KubeletOptions) {
     this.events = new EventRecorder(opts.store, opts.clock);
-    this.actuationDelayMs = opts.actuationDelayMs ?? 1000;
     this.resizer = new PodResizer({
       clock: opts.clock,
       flavor: opts.flavor,
-      actuationDelayMs: this.actuationDelayMs,
+      actuationDelayMs: opts.actuationDelayMs ?? 1000,
       events: this.events,
       currentPod: (runtime) => this.currentPod(runtime),
       othersOnNode: (runtime) => this.othersOnNode(runtime),
@@ -119,8 +117,8 @@ export class Kubelets {
     return this.pods.values();
   }
 
-  /** Runs any pending pod syncs now (they normally run right after the write that caused them). */
-  flush(): void {
+  /** Runs the pending pod syncs (right after the write that caused them). */
+  private flush(): void {
     this.flushScheduled = false;
     if (this.stopped) return;
     const keys = [...this.dirty];
