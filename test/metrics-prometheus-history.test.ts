@@ -217,8 +217,8 @@ describe("usage history from a real Prometheus (3 days backfilled)", () => {
   });
 
   it("sends a fixed handful of queries per day of history, whatever the number of pods", () => {
-    // 2 owner queries, then per one-day chunk 4 usage queries and 2 OOM queries.
-    expect(source.queriesSent).toBe(2 + DAYS * 6);
+    // 2 owner queries, then per six-hour chunk 4 usage queries and 2 OOM queries.
+    expect(source.queriesSent).toBe(2 + DAYS * 4 * 6);
   });
 
   it("keys history by workload through kube-state-metrics owners (ReplicaSet → Deployment, StatefulSet, bare pod)", () => {
