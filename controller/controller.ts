@@ -248,6 +248,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       reconciler = makeReconciler();
     }
     const result = await reconciler.pass(snapshot(), slow ? "slow" : "fast");
+    for (const patched of result.patched) pods.update(patched as unknown as Obj);
     if (slow) last = result;
     lastPassAt = now;
     if (slow) {

@@ -47,7 +47,7 @@ export class ResizeExecutor {
     change: string,
     memory: OutcomeMemory,
     now: number,
-  ): Promise<{ outcome: DecisionOutcome; memory: OutcomeMemory; accepted: boolean }> {
+  ): Promise<{ outcome: DecisionOutcome; memory: OutcomeMemory; accepted: boolean; pod?: PodLike }> {
     const { deps } = this;
     const key = podKey(pod);
     const cause = action.cause;
@@ -107,6 +107,7 @@ export class ResizeExecutor {
           outcome: { kind: "resized" },
           memory: rememberPatchSent(memory, now, deps.random()),
           accepted: result.kind === "accepted",
+          pod: result.pod,
         };
       }
       case "refused": {

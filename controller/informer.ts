@@ -15,8 +15,6 @@ export interface InformerOptions {
   /** Filled into list items, which the API returns without kind/apiVersion. */
   kind?: string;
   apiVersion?: string;
-  /** Called after the cache applied a change (and for every object of a re-list). */
-  onChange?: (type: "ADDED" | "MODIFIED" | "DELETED") => void;
   log: Logger;
   backoffInitialMs?: number;
   backoffMaxMs?: number;
@@ -35,8 +33,6 @@ export class Informer<T extends ObjectMeta> {
   private readonly abort = new AbortController();
   private failures = 0;
   private loop: Promise<void> | undefined;
-  /** Number of watch requests opened (for tests and /metrics). */
-  watchesOpened = 0;
 
   constructor(
     private readonly api: KubeApi,
@@ -85,7 +81,6 @@ export class Informer<T extends ObjectMeta> {
     for (const item of list.items ?? [])
       this.cache.set(keyOf(item), kind ? ({ kind, apiVersion, ...item } as T) : item);
     this.resourceVersion = list.metadata?.resourceVersion ?? "";
-    this.opts.onChange?.("ADDED");
   }
 
   private apply(type: WatchEventType, object: Record<string, unknown>): void {
@@ -94,7 +89,6 @@ export class Informer<T extends ObjectMeta> {
     if (type === "BOOKMARK" || type === "ERROR") return;
     if (type === "DELETED") this.cache.delete(keyOf(obj));
     else this.cache.set(keyOf(obj), obj);
-    this.opts.onChange?.(type);
   }
 
   private async sleep(ms: number): Promise<void> {
@@ -124,7 +118,6 @@ export class Informer<T extends ObjectMeta> {
       const opened = Date.now();
       let expired = false;
       try {
-        this.watchesOpened++;
         await this.api.watch(
           this.path,
           {

@@ -59,6 +59,8 @@ export interface PassResult {
   podsMatched: Map<string, number>;
   /** Per policy: requests freed if every recommendation were applied (millicores, bytes). */
   savings: Map<string, { cpu: number; memory: number }>;
+  /** Pods as the API returned them after our patches (fresher than the watch until it catches up). */
+  patched: PodLike[];
 }
 
 export class Reconciler {
@@ -82,6 +84,7 @@ export class Reconciler {
       outcomes: new Map(),
       podsMatched: new Map(),
       savings: new Map(),
+      patched: [],
     };
     const nodes = new Map(snapshot.nodes.map((n) => [n.metadata.name, n]));
     const headroom = new Map<string, Amounts>();
@@ -260,6 +263,7 @@ export class Reconciler {
         const change = describeChange(desiredTarget(pod), action.target);
         const act = await this.executor.carryOut(pod, policy, action, change, memory, now);
         memory = act.memory;
+        if (act.pod) result.patched.push(act.pod);
         if (act.outcome.kind === "skipped")
           action = { kind: "skip", reasons: [...action.reasons, act.outcome.reason] };
         else if (act.accepted) {

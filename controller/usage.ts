@@ -93,6 +93,7 @@ export class UsageView {
     await this.collector.tick(this.opts.now() / 1000);
   }
 
+  /** Whether at least one usage source answered its last request. */
   sourcesHealthy(): boolean {
     const status = this.collector.status();
     return status.metricsServer.healthy || status.prometheus.healthy;
