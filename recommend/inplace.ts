@@ -1,8 +1,10 @@
-// Our strategy. Memory: the limit covers the highest recent per-window peak plus a margin sized by the
-// largest rise this container has shown within an hour (decayed), raised at once after an OOM kill or when
-// the trend forecast reaches the limit within the horizon. CPU: the request is a percentile of decayed usage,
-// the limit follows the recent peak plus a margin and jumps when the container is throttled. Decreases need
-// enough fresh history and pass hysteresis, a cooldown and a daily cap; urgent raises bypass the last two.
+// Our strategy. Memory: the limit covers the highest per-window peak of the last 36 h (and a percentile of
+// decayed peaks) plus a margin that grows with each recent OOM kill, i.e. where the workload proved more
+// volatile than the margin allowed; it is raised at once after an OOM kill or when the trend forecast reaches
+// the limit within the horizon. CPU: the request is a percentile of decayed usage; the limit follows the recent
+// peak plus a margin that grows with the largest recent 1-h rise, and jumps when the container is throttled.
+// Decreases need enough fresh history and pass hysteresis, a cooldown and a daily cap; guards bypass the last
+// two. Defaults were tuned on the "tune" half of the traces (replay/split.ts).
 
 import { DecayingHistogram, exponentialBuckets } from "./histogram.ts";
 import { oomRiskForecast } from "./oom-forecast.ts";
@@ -22,20 +24,22 @@ export interface InplaceParams {
   memoryBaseMargin: number;
   /** span over which a rise is measured (peak vs the max of the span before it) */
   riseSpanSeconds: number;
-  /** share of the largest recent memory rise added to the memory margin */
-  memoryRiseWeight: number;
   /** half-life with which the largest observed rise is forgotten */
   riseHalfLifeSeconds: number;
   maxMargin: number;
   oomBumpRatio: number;
-  /** extra margin per OOM kill still within riseHalfLifeSeconds */
+  /** extra memory margin per OOM kill within oomWindowSeconds: the margin grows where the workload proved
+   * more volatile than it allowed for */
   oomMarginStep: number;
+  oomWindowSeconds: number;
   forecastHorizonSeconds: number;
   forecastTrendSeconds: number;
   cpuHalfLifeSeconds: number;
   cpuRequestPercentile: number;
   cpuLimitPercentile: number;
   cpuRecentSeconds: number;
+  /** … and at least this many windows (coarse data needs more of them to see a peak) */
+  cpuRecentWindows: number;
   cpuMargin: number;
   /** share of the largest recent CPU rise added to the CPU margin */
   cpuRiseWeight: number;
@@ -48,6 +52,8 @@ export interface InplaceParams {
   raiseCooldownSeconds: number;
   reclaimCooldownSeconds: number;
   cpuReclaimCooldownSeconds: number;
+  /** … and at least this many fresh windows, so coarse (5-min) data does not chase noise */
+  cpuReclaimCooldownWindows: number;
   maxResizesPerDay: number;
   /** no decrease before this much history */
   minHistorySeconds: number;
@@ -61,20 +67,21 @@ export const INPLACE_DEFAULTS: InplaceParams = {
   memoryHalfLifeSeconds: 2 * DAY,
   memoryRequestPercentile: 0.9,
   memoryLimitPercentile: 0.5,
-  memoryRecentSeconds: DAY,
+  memoryRecentSeconds: 36 * HOUR,
   memoryBaseMargin: 0.05,
   riseSpanSeconds: HOUR,
-  memoryRiseWeight: 0,
   riseHalfLifeSeconds: 3 * DAY,
   maxMargin: 0.6,
   oomBumpRatio: 1.3,
   oomMarginStep: 0.1,
+  oomWindowSeconds: 3 * DAY,
   forecastHorizonSeconds: HOUR,
   forecastTrendSeconds: HOUR,
   cpuHalfLifeSeconds: 12 * HOUR,
   cpuRequestPercentile: 0.9,
   cpuLimitPercentile: 0.5,
   cpuRecentSeconds: 30 * 60,
+  cpuRecentWindows: 12,
   cpuMargin: 0.05,
   cpuRiseWeight: 0.05,
   throttleThreshold: 0.01,
@@ -83,6 +90,7 @@ export const INPLACE_DEFAULTS: InplaceParams = {
   raiseCooldownSeconds: 300,
   reclaimCooldownSeconds: 2 * HOUR,
   cpuReclaimCooldownSeconds: 600,
+  cpuReclaimCooldownWindows: 12,
   maxResizesPerDay: 48,
   minHistorySeconds: 12 * HOUR,
   fullConfidenceSeconds: 7 * DAY,
@@ -90,18 +98,16 @@ export const INPLACE_DEFAULTS: InplaceParams = {
   minMemoryBytes: 32 * MIB,
 };
 
-const MEMORY_BUCKETS = exponentialBuckets(1e13, MIB, 1.01, 1e-6);
-const CPU_BUCKETS = exponentialBuckets(10000, 0.001, 1.01, 1e-6);
+const MEMORY_BUCKETS = exponentialBuckets(1e13, MIB, 1.02, 1e-6);
+const CPU_BUCKETS = exponentialBuckets(10000, 0.001, 1.02, 1e-6);
 
 export interface InplaceState {
   kind: "inplace";
   memory: DecayingHistogram;
   cpu: DecayingHistogram;
   ingestedUntil: number;
-  /** largest relative rise of a window peak over the max of the preceding span, decayed */
-  memoryRise: number;
+  /** largest relative rise of a window's CPU peak over the max of the preceding span, decayed */
   cpuRise: number;
-  memoryWindowMax: SlidingMax;
   cpuWindowMax: SlidingMax;
   oomsSeen: number;
   /** when this strategy last asked to change each resource (cooldowns are per resource) */
@@ -115,9 +121,7 @@ export function initInplaceState(params: Partial<InplaceParams> = {}): InplaceSt
     memory: new DecayingHistogram(MEMORY_BUCKETS, p.memoryHalfLifeSeconds),
     cpu: new DecayingHistogram(CPU_BUCKETS, p.cpuHalfLifeSeconds),
     ingestedUntil: Number.NEGATIVE_INFINITY,
-    memoryRise: 0,
     cpuRise: 0,
-    memoryWindowMax: new SlidingMax(),
     cpuWindowMax: new SlidingMax(),
     oomsSeen: 0,
     lastChange: { cpu: Number.NEGATIVE_INFINITY, memory: Number.NEGATIVE_INFINITY },
@@ -141,18 +145,13 @@ function ingest(series: UsageSeries, state: InplaceState, p: InplaceParams, now:
   const first = Math.max(0, Math.ceil((state.ingestedUntil - start) / step));
   const end = Math.min(length, Math.floor((now - start) / step));
   // A plain loop over plain locals: this is the hot path of a full recompute (see bench/recommend-cost.ts).
-  let memoryRise = state.memoryRise;
   let cpuRise = state.cpuRise;
   for (let i = first; i < end; i++) {
     const t = start + i * step;
-    memoryRise *= decayPerWindow;
     cpuRise *= decayPerWindow;
     const mem = i < memoryPeak.length ? memoryPeak[i]! : Number.NaN;
     if (!Number.isNaN(mem)) {
       state.memory.addSample(mem, 1, t);
-      const before = state.memoryWindowMax.maxSince(i - span);
-      if (before > 0 && mem / before - 1 > memoryRise) memoryRise = mem / before - 1;
-      state.memoryWindowMax.push(i, mem);
     }
     const cpu = i < cpuMean.length ? cpuMean[i]! : Number.NaN;
     if (!Number.isNaN(cpu)) {
@@ -164,7 +163,6 @@ function ingest(series: UsageSeries, state: InplaceState, p: InplaceParams, now:
       state.cpuWindowMax.push(i, value);
     }
   }
-  state.memoryRise = memoryRise;
   state.cpuRise = cpuRise;
   if (end > first) state.ingestedUntil = start + end * step;
 }
@@ -218,11 +216,8 @@ function planMemory(
   const end = Math.floor((now - series.start) / series.step);
   const recent = maxOver(series.memoryPeak, end - Math.round(p.memoryRecentSeconds / series.step), end);
   if (Number.isNaN(recent) || state.memory.isEmpty()) return undefined;
-  const recentOoms = series.oomKills.filter((t) => t <= now && now - t < p.riseHalfLifeSeconds).length;
-  const margin = Math.min(
-    p.maxMargin,
-    p.memoryBaseMargin + state.memoryRise * p.memoryRiseWeight + recentOoms * p.oomMarginStep,
-  );
+  const recentOoms = series.oomKills.filter((t) => t <= now && now - t < p.oomWindowSeconds).length;
+  const margin = Math.min(p.maxMargin, p.memoryBaseMargin + recentOoms * p.oomMarginStep);
   const high = state.memory.upperPercentile(p.memoryLimitPercentile);
   const base = Math.max(high, recent);
   let limit = Math.max(p.minMemoryBytes, Math.ceil(base * (1 + margin)));
@@ -231,12 +226,11 @@ function planMemory(
   reasons.push(
     `memory limit ${fmtMi(limit)} = max(p${p.memoryLimitPercentile * 100} of decayed window peaks ${fmtMi(high)}, ` +
       `peak of the last ${p.memoryRecentSeconds / HOUR} h ${fmtMi(recent)}) + ${pct(margin)} ` +
-      `(base ${pct(p.memoryBaseMargin)}, largest 1-h rise ${pct(state.memoryRise)}, ${recentOoms} recent OOM) over ${history} d`,
+      `(base ${pct(p.memoryBaseMargin)} + ${pct(p.oomMarginStep)} for each of ${recentOoms} OOM kills in ${p.oomWindowSeconds / DAY} d) over ${history} d`,
   );
   inputs.memoryRecentPeak = recent;
   inputs.memoryHighPercentile = high;
   inputs.memoryMargin = margin;
-  inputs.memoryRise = state.memoryRise;
   let guard: string | undefined;
   const currentLimit = current.limits.memory;
   if (currentLimit !== undefined && newOoms.length > 0) {
@@ -278,7 +272,7 @@ function planCpu(
   const { series, now, current } = input;
   if (state.cpu.isEmpty()) return undefined;
   const end = Math.floor((now - series.start) / series.step);
-  const recentWindows = Math.max(1, Math.round(p.cpuRecentSeconds / series.step));
+  const recentWindows = Math.max(p.cpuRecentWindows, Math.round(p.cpuRecentSeconds / series.step));
   const recent = maxOver(series.cpuPeak, end - recentWindows, end);
   const high = state.cpu.upperPercentile(p.cpuLimitPercentile);
   const margin = Math.min(p.maxMargin, p.cpuMargin + state.cpuRise * p.cpuRiseWeight);
@@ -361,7 +355,10 @@ export function recommendInplace(input: RecommendInput<InplaceParams>, state: In
       changedBy(plan.request, current.requests[r]),
     );
     const hysteresis = r === "cpu" ? p.cpuHysteresis : p.hysteresis;
-    const reclaimCooldown = r === "cpu" ? p.cpuReclaimCooldownSeconds : p.reclaimCooldownSeconds;
+    const reclaimCooldown =
+      r === "cpu"
+        ? Math.max(p.cpuReclaimCooldownSeconds, p.cpuReclaimCooldownWindows * series.step)
+        : p.reclaimCooldownSeconds;
     const lastResize = state.lastChange[r];
     let act: Urgency = "hold";
     if (plan.guard) act = "oom-guard";

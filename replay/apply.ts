@@ -1,37 +1,61 @@
-// The one place where a replayed recommendation becomes a resize of the pod: it builds the one-container
-// Burstable pod the strategy is managing and lets the resize/ rules decide what is allowed.
+// The one place where a replayed recommendation becomes a resize: the one-container Burstable pod the
+// strategy manages is handed to the resize/ planner (upstream Kubernetes 1.35 rules, a node with room to
+// spare), exactly as the controller would, and the pod takes whatever the planner proposes.
 
 import type { CurrentResources, ResourceAmounts } from "../recommend/types.ts";
+import { DEFAULT_KUBE_VERSION, type Flavor } from "../resize/flavor.ts";
+import { planResize } from "../resize/planner.ts";
+import { formatResource, parseResource } from "../resize/quantity.ts";
+import type { PodLike, ResourceList } from "../resize/types.ts";
 
 export type ApplyOutcome = { kind: "resize"; next: CurrentResources } | { kind: "skip"; reason: string };
 
-function merged(current: ResourceAmounts, desired: ResourceAmounts): ResourceAmounts {
-  return { ...current, ...desired };
+const FLAVOR: Flavor = { kind: "upstream", version: DEFAULT_KUBE_VERSION };
+/** The replay asks whether a resize is allowed, not whether the node is full: headroom is ample. */
+const NODE_HEADROOM = { cpu: 1_000_000_000, memory: 2 ** 60 };
+const CONTAINER = "app";
+
+function toList(amounts: ResourceAmounts): ResourceList {
+  const list: ResourceList = {};
+  for (const r of ["cpu", "memory"] as const) {
+    const v = amounts[r];
+    if (v !== undefined) list[r] = formatResource(r, v);
+  }
+  return list;
 }
 
-/**
- * The pod's resources after asking for `desired` (absent keys keep their value). The QoS class must stay
- * Burstable and a limit below its request is raised to the request.
- */
-export function applyResize(current: CurrentResources, desired: CurrentResources): ApplyOutcome {
-  const requests = merged(current.requests, desired.requests);
-  const limits = merged(current.limits, desired.limits);
+function fromList(list: ResourceList | undefined): ResourceAmounts {
+  const out: ResourceAmounts = {};
   for (const r of ["cpu", "memory"] as const) {
-    const req = requests[r];
-    const lim = limits[r];
-    if (req !== undefined && lim !== undefined && lim < req) limits[r] = req;
+    const text = list?.[r];
+    if (text !== undefined) out[r] = parseResource(r, text);
   }
-  // Guaranteed would need request == limit for every resource; keep one gap so the QoS class cannot change.
-  const all = (["cpu", "memory"] as const).filter(
-    (r) => requests[r] !== undefined || limits[r] !== undefined,
-  );
-  if (all.every((r) => requests[r] !== undefined && requests[r] === limits[r])) {
-    const r = all[all.length - 1]!;
-    limits[r] = limits[r]! + (r === "cpu" ? 1 : 1024 * 1024);
-  }
-  const same = (["cpu", "memory"] as const).every(
-    (r) => requests[r] === current.requests[r] && limits[r] === current.limits[r],
-  );
-  if (same) return { kind: "skip", reason: "no change" };
-  return { kind: "resize", next: { requests, limits } };
+  return out;
+}
+
+export function podOf(current: CurrentResources): PodLike {
+  const resources = { requests: toList(current.requests), limits: toList(current.limits) };
+  return {
+    metadata: { name: "replay", namespace: "replay" },
+    spec: { nodeName: "replay-node", containers: [{ name: CONTAINER, resources }] },
+    status: {
+      phase: "Running",
+      qosClass: "Burstable",
+      containerStatuses: [
+        { name: CONTAINER, ready: true, allocatedResources: resources.requests, resources },
+      ],
+    },
+  };
+}
+
+export function applyResize(current: CurrentResources, desired: CurrentResources): ApplyOutcome {
+  const plan = planResize(podOf(current), NODE_HEADROOM, FLAVOR, {
+    [CONTAINER]: { requests: desired.requests, limits: desired.limits },
+  });
+  if (plan.kind === "skip") return { kind: "skip", reason: plan.reason };
+  const resources = plan.proposed.spec.containers[0]!.resources;
+  return {
+    kind: "resize",
+    next: { requests: fromList(resources?.requests), limits: fromList(resources?.limits) },
+  };
 }

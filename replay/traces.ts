@@ -109,8 +109,9 @@ export async function readTrace(file: string, format: TraceFormat): Promise<Trac
     step = 300;
     await forEachRow(file, (f, line) => {
       const g = group(f[0]!);
-      g.cpuCores ??= number(f[2], file, line, "cpu_capacity_cores");
-      g.memoryBytes ??= number(f[4], file, line, "mem_capacity_bytes");
+      // The first non-zero capacity: a VM's first row sometimes reports 0.
+      if (!g.cpuCores) g.cpuCores = number(f[2], file, line, "cpu_capacity_cores");
+      if (!g.memoryBytes) g.memoryBytes = number(f[4], file, line, "mem_capacity_bytes");
       g.points.push({
         t: number(f[1], file, line, "timestamp"),
         cpu: number(f[3], file, line, "cpu_usage_cores"),

@@ -27,7 +27,9 @@ function bitbrainsCsv(): string {
     for (let i = 0; i < 2 * 288; i++) {
       const mem = i === 400 ? 3 * GIB : GIB;
       const cpu = i % 50 === 0 ? 1.5 : 0.5;
-      rows.push(`${vm},${DAY0 + i * 300},4,${cpu},${8 * GIB},${mem}`);
+      // VM 2's first row reports zero capacity, as VM 396 of the real trace does.
+      const capacity = vm === 2 && i === 0 ? "0,0.5,0" : `4,${cpu},${8 * GIB}`;
+      rows.push(`${vm},${DAY0 + i * 300},${capacity},${mem}`);
     }
   }
   return `${rows.join("\n")}\n`;
@@ -46,6 +48,7 @@ describe("trace readers", () => {
     });
     expect(c.memory![400]).toBe(3 * GIB);
     expect(c.cpu![50]).toBe(1.5);
+    expect(trace.containers[1]!.provisioned).toEqual({ cpuCores: 4, memoryBytes: 8 * GIB });
   });
 
   it("reads alibaba2018 timestamps as UTC and gentd26 fractions against the assumed limit", async () => {
@@ -199,4 +202,29 @@ describe("replay harness", () => {
     expect(stderr).toMatch(/cannot read trace .*nope\.csv\.gz/);
     expect(stderr).not.toMatch(/at .*\.ts:\d+/);
   }, 30000);
+});
+
+describe("replay apply step (resize/ planner)", () => {
+  it("applies a change the planner allows and keeps the pod Burstable", async () => {
+    const { applyResize } = await import("../replay/apply.ts");
+    const current = { requests: { cpu: 1000, memory: GIB }, limits: { cpu: 2000, memory: 2 * GIB } };
+    const out = applyResize(current, {
+      requests: { cpu: 500, memory: GIB / 2 },
+      limits: { cpu: 1000, memory: GIB },
+    });
+    expect(out).toEqual({
+      kind: "resize",
+      next: { requests: { cpu: 500, memory: GIB / 2 }, limits: { cpu: 1000, memory: GIB } },
+    });
+    const guaranteed = applyResize(current, {
+      requests: { cpu: 1000, memory: GIB },
+      limits: { cpu: 1000, memory: GIB },
+    });
+    expect(guaranteed.kind).toBe("resize");
+    if (guaranteed.kind === "resize") {
+      const { requests, limits } = guaranteed.next;
+      expect(requests.cpu === limits.cpu && requests.memory === limits.memory).toBe(false);
+    }
+    expect(applyResize(current, current)).toMatchObject({ kind: "skip" });
+  });
 });
