@@ -153,7 +153,11 @@ export class Kubelets {
     const { key, object, old, type } = event;
     if (key.group === "" && key.resource === "nodes") {
       if (type === "ADDED") {
-        this.markNodeReady(object);
+        // Registered after the write that created it, never inside another write's notification.
+        queueMicrotask(() => {
+          const node = this.opts.store.get(NODES, undefined, object.metadata.name);
+          if (node && !this.stopped) this.markNodeReady(node);
+        });
         for (const pod of this.opts.store.listShared(PODS))
           if (specOf(pod).nodeName === object.metadata.name) this.markDirty(pod);
       } else if (type === "MODIFIED") this.deferred.trigger("pod_updated", object.metadata.name);
@@ -190,10 +194,12 @@ export class Kubelets {
     return this.opts.store.getShared(NODES, undefined, name);
   }
 
-  /** A kubelet registering its node (Ready, version, capacity); its own write, so not seen as a change. */
-  private markNodeReady(node: KubeObject): void {
+  /** A kubelet registering its node (Ready, version, capacity) before it runs pods there; its own write. */
+  private markNodeReady(node: KubeObject): KubeObject {
     const registered = registeredNode(node, this.opts.flavor, kubeTime(this.opts.clock.now()));
-    if (registered) this.quietly(() => this.opts.store.update(NODES, registered));
+    if (!registered) return node;
+    this.quietly(() => this.opts.store.update(NODES, registered));
+    return registered;
   }
 
   /** Runs one of the kubelet's own store writes, which its store listener then ignores. */
@@ -223,8 +229,9 @@ export class Kubelets {
       return;
     }
     const nodeName = specOf(pod).nodeName;
-    const node = nodeName ? this.node(nodeName) : undefined;
-    if (!nodeName || !node) return;
+    const stored = nodeName ? this.node(nodeName) : undefined;
+    if (!nodeName || !stored) return;
+    const node = this.markNodeReady(stored);
     let runtime = this.pods.get(key);
     if (runtime && runtime.uid !== pod.metadata.uid) {
       this.forget(key);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { parseFlavor } from "../resize/flavor.ts";
-import { PODS } from "../sim/contracts.ts";
+import { NODES, PODS } from "../sim/contracts.ts";
 import { SimMetrics } from "../sim/metrics-data.ts";
 import { readTkeStatus } from "../sim/pods-tke.ts";
 import { podObject, simHarness } from "./sim-cluster-harness.ts";
@@ -33,6 +33,21 @@ describe("simulated kubelet: running pods", () => {
       restartCount: 0,
       allocatedResources: { cpu: "250m", memory: "256Mi" },
       resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "256Mi" } },
+    });
+  });
+
+  it("starts a pod bound to a node created later, registering the node (Ready, default capacity)", async () => {
+    h = simHarness(upstream());
+    await h.create({ name: "early", node: "late", containers: [{ name: "app", requests: { cpu: "1" } }] });
+    expect(h.pod("early").status.phase).toBe("Pending");
+    h.store.create(NODES, { apiVersion: "v1", kind: "Node", metadata: { name: "late" } });
+    await h.settle();
+    expect(h.pod("early").status.phase).toBe("Running");
+    const node = h.store.get(NODES, undefined, "late")!;
+    expect(node.status).toMatchObject({
+      allocatable: { cpu: "8", memory: "32Gi" },
+      conditions: [{ type: "Ready", status: "True", reason: "KubeletReady" }],
+      nodeInfo: { kubeletVersion: "v1.35.0" },
     });
   });
 
