@@ -2,7 +2,8 @@
 // Writes nothing to the cluster, whatever the policies' mode. A progress bar on stderr while gathering (only on
 // a terminal), so stdout and --output carry the report alone.
 
-import { writeFileSync } from "node:fs";
+import { accessSync, constants, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { SingleBar } from "cli-progress";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import pino from "pino";
@@ -80,11 +81,29 @@ function warningsToStderr(): pino.Logger {
   );
 }
 
+/** Fails before gathering, rather than after, when --output cannot be written. */
+function checkOutput(file: string): void {
+  try {
+    accessSync(dirname(file), constants.W_OK);
+  } catch (err) {
+    throw new Error(`cannot write --output ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
 function writeReport(report: GatheredReport, flags: ReportFlags): void {
   const width = flags.output ? undefined : process.stdout.columns;
   const text = renderReport(report, flags.format, { width });
-  if (flags.output) writeFileSync(flags.output, text);
-  else process.stdout.write(text);
+  if (!flags.output) {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    writeFileSync(flags.output, text);
+  } catch (err) {
+    throw new Error(
+      `cannot write --output ${flags.output}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
 }
 
 export function register(program: Command): void {
@@ -115,6 +134,7 @@ export function register(program: Command): void {
     .action(async (flags: ReportFlags) => {
       const bar = progressBar();
       try {
+        if (flags.output) checkOutput(flags.output);
         const report = await gatherReport({
           kubeconfig: loadKubeConfig(flags.kubeconfig, false),
           log: warningsToStderr(),

@@ -187,10 +187,11 @@ describe("report", () => {
   });
 
   it("names the flag or the file that is wrong and exits non-zero, without a stack", async () => {
-    const [format, sampleFor, missing] = await Promise.all([
+    const [format, sampleFor, missing, output] = await Promise.all([
       report("--kubeconfig", kubeconfig, "--format", "xml"),
       report("--kubeconfig", kubeconfig, "--sample-for", "soon"),
       report("--kubeconfig", join(dir, "nope.yaml"), "--format", "json"),
+      report("--kubeconfig", kubeconfig, "--output", join(dir, "no-such-dir", "report.txt")),
     ]);
     expect(format.code).not.toBe(0);
     expect(format.stderr).toMatch(/--format.*xml/);
@@ -200,6 +201,9 @@ describe("report", () => {
     expect(missing.stderr).toMatch(/nope\.yaml/);
     expect(missing.stderr).not.toMatch(/\n\s+at /);
     expect(missing.stdout).toBe("");
+    // Checked before gathering: no waiting for samples that cannot be written.
+    expect(output.code).toBe(1);
+    expect(output.stderr).toMatch(/cannot write --output .*no-such-dir\/report\.txt: ENOENT/);
   });
 
   it("reports progress step by step up to the total while gathering", async () => {
