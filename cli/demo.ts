@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import pino from "pino";
-import { startController } from "../controller/controller.ts";
+import { type ControllerHandle, startController } from "../controller/controller.ts";
 import type { PassResult } from "../controller/reconciler.ts";
 import { Narrator, resourcesDiffer } from "../demo/narrate.ts";
 import { rowsFromDecisions } from "../report/gather.ts";
@@ -114,26 +114,26 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       "  shop/reports-api-0   asks for 1 CPU / 2Gi, uses ~80m / 300Mi",
       "  shop/cache-0         Guaranteed, grows past its 1Gi on node-b, which batch/nightly-report fills",
       "  staging/preview-api-0  oversized too, under a DryRun policy: reported, never changed",
-      "Controller started (policy shop-apply: Apply; staging-observe: DryRun). Times below are cluster time.",
+      "Starting the controller (policy shop-apply: Apply; staging-observe: DryRun). Times below are cluster time.",
       "",
     ].join("\n"),
   );
-  const controller = await startController({
-    kubeconfig,
-    log,
-    controllerNamespace: "inplace-autoscaler",
-    intervalMs: 5_000,
-    recommendIntervalMs: 30_000,
-    historyStepSeconds: 30,
-    clock: sim.clock,
-    leaderElection: false,
-  });
-
+  let controller: ControllerHandle | undefined;
   const stories = { oomGuard: false, reclaim: false, deferredThenCompleted: false };
   let batchDeleted = false;
   let lastSeenPass: PassResult | undefined;
   let doneAtPass: PassResult | undefined;
   try {
+    controller = await startController({
+      kubeconfig,
+      log,
+      controllerNamespace: "inplace-autoscaler",
+      intervalMs: 5_000,
+      recommendIntervalMs: 30_000,
+      historyStepSeconds: 30,
+      clock: sim.clock,
+      leaderElection: false,
+    });
     for (;;) {
       await new Promise((r) => setTimeout(r, 100));
       const now = sim.clock.now();
@@ -195,7 +195,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       pods.set(`${p.metadata.namespace}/${p.metadata.name}`, p as unknown as PodLike);
   } finally {
     unsubscribe();
-    await controller.stop();
+    await controller?.stop();
     await sim.close();
   }
   return { stories, pods };
