@@ -216,7 +216,7 @@ export function register(program: Command): void {
     )
     .addOption(
       new Option("--time-scale <n>", "simulated seconds per real second")
-        .default(5, "5: about two minutes")
+        .default(5, "5, about a minute of wall time")
         .argParser(timeScale),
     )
     .option("--verbose", "also print the controller's logs (JSON, to stderr)", false)
