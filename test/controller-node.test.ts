@@ -1,15 +1,19 @@
-// End-to-end against the simulated cluster (upstream 1.35): a resize the full node defers is not re-sent while
+// End-to-end against the simulated cluster (both flavors; Infeasible: upstream 1.35): a resize the full node defers is not re-sent while
 // pending (the PATCH count stays small), completes once capacity frees, survives a controller restart without a
 // duplicate patch; an Infeasible desire is never re-sent, only a lower target.
 
-import { afterEach, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { ControllerHandle } from "../controller/controller.ts";
 import { readResizeOutcome } from "../controller/outcome.ts";
+import { actualResources } from "../controller/resources.ts";
+import type { Flavor } from "../resize/flavor.ts";
+import { parseMemoryBytes } from "../resize/quantity.ts";
 import type { SimCluster } from "../sim/cluster.ts";
 import { EVENTS } from "../sim/contracts.ts";
 import {
   clusterPolicy,
   getPod,
+  Mi,
   memoryLimit,
   node,
   pod,
@@ -18,6 +22,7 @@ import {
   simSleep,
   startCtl,
   startSim,
+  TKE,
   UPSTREAM,
   waitUntil,
 } from "./controller-harness.ts";
@@ -52,56 +57,61 @@ async function deleteFiller(s: SimCluster): Promise<void> {
   expect(res.ok).toBe(true);
 }
 
-const deferred = (s: SimCluster) => readResizeOutcome(getPod(s, "guarded"), "upstream").state === "deferred";
-const actualLimit = (s: SimCluster) =>
-  getPod(s, "guarded").status?.containerStatuses?.[0]?.resources?.limits?.memory;
+const deferred = (s: SimCluster, flavor: Flavor) =>
+  readResizeOutcome(getPod(s, "guarded"), flavor.kind).state === "deferred";
+const actualLimit = (s: SimCluster) => actualResources(getPod(s, "guarded"), "app").limits.memory;
 
-it("a Deferred resize is not re-sent while pending and completes after capacity frees", async () => {
-  sim = await startSim(UPSTREAM, fullNode, 20);
-  const s = sim;
-  controllers.push(await startCtl(s));
-  await waitUntil(() => deferred(s), 20_000, "the OOM raise to be Deferred");
-  const afterFirst = await resizePatches(s);
-  expect(afterFirst).toBe(1);
-  await simSleep(s, 60_000);
-  // Over a minute of cluster time with the resize Deferred: no further PATCH.
-  expect(await resizePatches(s)).toBe(afterFirst);
-  expect(actualLimit(s)).toBe("512Mi");
-  const reasons = s.store
-    .list(EVENTS, "shop")
-    .filter((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === "guarded")
-    .map((e) => (e as { reason?: string }).reason);
-  expect(reasons).toContain("ResizeDeferred");
-  expect(reasons).toContain("OOMGuard");
+describe.each([
+  ["upstream", UPSTREAM],
+  ["tke", TKE],
+])("full node (%s)", (_name, flavor) => {
+  it("a Deferred resize is not re-sent while pending and completes after capacity frees", async () => {
+    sim = await startSim(flavor, fullNode, 20);
+    const s = sim;
+    controllers.push(await startCtl(s));
+    await waitUntil(() => deferred(s, flavor), 20_000, "the OOM raise to be Deferred");
+    const afterFirst = await resizePatches(s);
+    expect(afterFirst).toBe(1);
+    await simSleep(s, 60_000);
+    // Over a minute of cluster time with the resize Deferred: no further PATCH.
+    expect(await resizePatches(s)).toBe(afterFirst);
+    expect(actualLimit(s)).toBe(512 * Mi);
+    const reasons = s.store
+      .list(EVENTS, "shop")
+      .filter((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === "guarded")
+      .map((e) => (e as { reason?: string }).reason);
+    expect(reasons).toContain("ResizeDeferred");
+    expect(reasons).toContain("OOMGuard");
 
-  await deleteFiller(s);
-  await waitUntil(
-    () => actualLimit(s) === memoryLimit(getPod(s, "guarded")),
-    30_000,
-    "the resize to complete",
-  );
-  expect(getPod(s, "guarded").status?.qosClass).toBe("Guaranteed");
-  expect(getPod(s, "guarded").status?.containerStatuses?.[0]?.restartCount).toBe(0);
-  expect(await resizePatches(s)).toBe(afterFirst);
-});
+    await deleteFiller(s);
+    await waitUntil(
+      () => actualLimit(s) === parseMemoryBytes(memoryLimit(getPod(s, "guarded"))!),
+      30_000,
+      "the resize to complete",
+    );
+    expect(getPod(s, "guarded").status?.qosClass).toBe("Guaranteed");
+    expect(getPod(s, "guarded").status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    expect(await resizePatches(s)).toBe(afterFirst);
+  });
 
-it("a controller restarted mid-resize resumes from the cluster: no duplicate or contradictory patch", async () => {
-  sim = await startSim(UPSTREAM, fullNode, 20);
-  const s = sim;
-  const first = await startCtl(s, { identity: "first" });
-  controllers.push(first);
-  await waitUntil(() => deferred(s), 20_000, "the OOM raise to be Deferred");
-  const wanted = memoryLimit(getPod(s, "guarded"));
-  await first.stop();
-  controllers.splice(0);
-  const before = await resizePatches(s);
-  controllers.push(await startCtl(s, { identity: "second" }));
-  await simSleep(s, 60_000);
-  expect(await resizePatches(s)).toBe(before);
-  expect(memoryLimit(getPod(s, "guarded"))).toBe(wanted);
-  await deleteFiller(s);
-  await waitUntil(() => actualLimit(s) === wanted, 30_000, "the resize to complete");
-  expect(await resizePatches(s)).toBe(before);
+  it("a controller restarted mid-resize resumes from the cluster: no duplicate or contradictory patch", async () => {
+    sim = await startSim(flavor, fullNode, 20);
+    const s = sim;
+    const first = await startCtl(s, { identity: "first" });
+    controllers.push(first);
+    await waitUntil(() => deferred(s, flavor), 20_000, "the OOM raise to be Deferred");
+    const wanted = memoryLimit(getPod(s, "guarded"));
+    await first.stop();
+    controllers.splice(0);
+    const before = await resizePatches(s);
+    controllers.push(await startCtl(s, { identity: "second" }));
+    await simSleep(s, 60_000);
+    expect(await resizePatches(s)).toBe(before);
+    expect(memoryLimit(getPod(s, "guarded"))).toBe(wanted);
+    await deleteFiller(s);
+    await waitUntil(() => actualLimit(s) === parseMemoryBytes(wanted!), 30_000, "the resize to complete");
+    expect(await resizePatches(s)).toBe(before);
+  });
 });
 
 it("an Infeasible desire is never re-sent; only a lower target is tried", async () => {
