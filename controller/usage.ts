@@ -53,7 +53,13 @@ export class UsageView {
 
   constructor(private readonly opts: UsageViewOptions) {
     this.history = new UsageHistory({ historySeconds: opts.historySeconds, step: opts.stepSeconds });
-    const warn = (message: string) => opts.log.warn({ source: "metrics" }, message);
+    // A source that stays down would repeat the same warning every interval: say it once until it changes.
+    let lastWarning = "";
+    const warn = (message: string) => {
+      if (message === lastWarning) return;
+      lastWarning = message;
+      opts.log.warn({ source: "metrics" }, message);
+    };
     const metricsServer = new TappedMetricsServer(
       opts.kubeconfig,
       { namespace: opts.namespace, now: () => opts.now() / 1000, onWarning: warn },
