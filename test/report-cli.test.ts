@@ -219,6 +219,7 @@ describe("report", () => {
       onProgress: (done, total) => steps.push([done, total]),
     });
     expect(result.containers).toHaveLength(2);
+    expect(result.warnings.join("\n")).toMatch(/broken is invalid and ignored/);
     const total = steps[0]![1];
     expect(steps.map(([done]) => done)).toEqual(Array.from({ length: total + 1 }, (_, i) => i));
     expect(steps.every(([, t]) => t === total)).toBe(true);
@@ -243,5 +244,19 @@ describe("report", () => {
     } finally {
       await tke.close();
     }
+  });
+
+  it("limits the report to one namespace with --namespace", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(sim.kubeconfig);
+    const result = await gatherReport({
+      kubeconfig: kc,
+      log: pino({ level: "silent" }),
+      namespace: "dry",
+      controllerNamespace: "inplace-autoscaler",
+      sampleForMs: 0,
+      sampleEveryMs: 1_000,
+    });
+    expect(result.containers.map((c) => `${c.namespace}/${c.pod}`)).toEqual(["dry/idle"]);
   });
 });
