@@ -127,13 +127,15 @@ async function load(url: string, chunkSeconds: number): Promise<LoadFigures> {
   const collector = new UsageCollector({ history, prometheus: source });
   const now = END + 60;
   const started = performance.now();
-  const status = await collector.tick(now);
+  await collector.tick(now);
+  const status = await collector.settled();
   const seconds = (performance.now() - started) / 1000;
   if (!status.prometheus.healthy) throw new Error(`load failed: ${status.prometheus.lastError}`);
   const queries = source.queriesSent;
   const keys = history.keys();
   const refreshStarted = performance.now();
   await collector.tick(now + STEP);
+  await collector.settled();
   return {
     chunkSeconds,
     queries,

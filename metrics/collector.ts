@@ -1,6 +1,6 @@
-// Keeps a UsageHistory fed from whichever sources answer. At start it loads the history from Prometheus; on each
-// tick it folds in fresh metrics-server samples and, every `refreshSeconds`, reloads the windows Prometheus has
-// completed since (which replace the metrics-server approximations of those windows).
+// Keeps a UsageHistory fed from whichever sources answer. The first tick starts loading the history from
+// Prometheus; each tick folds in fresh metrics-server samples and, every `refreshSeconds`, reloads the windows
+// Prometheus has completed since (which replace the metrics-server approximations of those windows).
 // Degradation: Prometheus failing → history marked stale, metrics-server keeps the recent windows filled;
 // metrics-server failing → Prometheus only; both failing → no new data, so the history goes stale by age.
 // A failed source is retried on every tick, so recovery needs nothing from the operator.
@@ -47,6 +47,7 @@ export class UsageCollector {
   /** Windows before this index have been loaded from Prometheus. */
   private loadedUntil: number | undefined;
   private lastRefresh = Number.NEGATIVE_INFINITY;
+  private refreshing: Promise<void> | undefined;
   private promOwners = new Map<string, WorkloadRef>();
   private readonly state: CollectorStatus;
 
@@ -66,6 +67,8 @@ export class UsageCollector {
       prometheus: { configured: this.prometheus !== undefined, healthy: false },
       metricsServer: { configured: this.metricsServer !== undefined, healthy: false },
     };
+    // Until Prometheus' history has loaded, the history holds only recent samples.
+    if (this.prometheus) this.history.setSourceStale("prometheus", true);
   }
 
   status(): CollectorStatus {
@@ -79,11 +82,28 @@ export class UsageCollector {
     return { namespace: ref.namespace, kind: workload.kind, name: workload.name, container: ref.container };
   }
 
-  /** One collection cycle at epoch second `now`: polls metrics-server, refreshes Prometheus when due. */
+  /**
+   * One collection cycle at epoch second `now`: polls metrics-server and, when due, starts a Prometheus reload
+   * without waiting for it — loading days of history takes minutes, and fresh samples (the OOM guard's input)
+   * must not wait that long. `settled()` waits for the reload.
+   */
   async tick(now: number): Promise<CollectorStatus> {
-    await Promise.all([this.pollMetricsServer(now), this.refreshPrometheus(now)]);
+    if (this.prometheus && !this.refreshing) {
+      const refresh = this.refreshPrometheus(now);
+      this.refreshing = refresh;
+      void refresh.finally(() => {
+        if (this.refreshing === refresh) this.refreshing = undefined;
+      });
+    }
+    await this.pollMetricsServer(now);
     // Pods come and go (bare pods are their own workload): forget keys with nothing left in the history.
     this.history.prune(now);
+    return this.status();
+  }
+
+  /** Resolves when no Prometheus reload is running; returns the status then. */
+  async settled(): Promise<CollectorStatus> {
+    while (this.refreshing) await this.refreshing;
     return this.status();
   }
 

@@ -109,7 +109,8 @@ describe("collector degradation with a real Prometheus and a metrics-server", ()
   };
 
   it("uses both sources when both answer", async () => {
-    const status = await collector.tick(now);
+    await collector.tick(now);
+    const status = await collector.settled();
     expect(status.prometheus.healthy).toBe(true);
     expect(status.metricsServer.healthy).toBe(true);
     expect(history.quality(key, now)).toMatchObject({
@@ -123,7 +124,8 @@ describe("collector degradation with a real Prometheus and a metrics-server", ()
   it("keeps going on metrics-server and marks the history stale when Prometheus is killed", async () => {
     await prometheus.kill();
     now += STEP;
-    const status = await collector.tick(now);
+    await collector.tick(now);
+    const status = await collector.settled();
     expect(status.prometheus.healthy).toBe(false);
     expect(status.prometheus.lastError).toMatch(
       /prometheus query "\w+" failed: network_error: .*ECONNREFUSED/,
@@ -140,7 +142,8 @@ describe("collector degradation with a real Prometheus and a metrics-server", ()
     await prometheus.restart();
     const filledByMetricsServer = now;
     now += STEP;
-    const status = await collector.tick(now);
+    await collector.tick(now);
+    const status = await collector.settled();
     expect(status.prometheus).toMatchObject({ healthy: true, lastError: undefined });
     expect(history.quality(key, now)!.stale).toBe(false);
     expect(windowOf(filledByMetricsServer)).toBe(100 * MIB);
@@ -149,7 +152,8 @@ describe("collector degradation with a real Prometheus and a metrics-server", ()
   it("uses Prometheus only while metrics-server answers 503", async () => {
     msMode = "503";
     now += STEP;
-    const status = await collector.tick(now);
+    await collector.tick(now);
+    const status = await collector.settled();
     expect(status.metricsServer.healthy).toBe(false);
     expect(status.metricsServer.lastError).toMatch(/HTTP 503: the server is currently unable/);
     expect(status.prometheus.healthy).toBe(true);
@@ -160,7 +164,8 @@ describe("collector degradation with a real Prometheus and a metrics-server", ()
   it("has no fresh data with both down, so the history goes stale; both recover automatically", async () => {
     await prometheus.kill();
     now += 3 * STEP + 1;
-    const down = await collector.tick(now);
+    await collector.tick(now);
+    const down = await collector.settled();
     expect(down.prometheus.healthy).toBe(false);
     expect(down.metricsServer.healthy).toBe(false);
     const quality = history.quality(key, now)!;
@@ -170,11 +175,67 @@ describe("collector degradation with a real Prometheus and a metrics-server", ()
     await prometheus.restart();
     msMode = "ok";
     now += 10;
-    const up = await collector.tick(now);
+    await collector.tick(now);
+    const up = await collector.settled();
     expect(up.prometheus.healthy).toBe(true);
     expect(up.metricsServer.healthy).toBe(true);
     expect(history.quality(key, now)).toMatchObject({ stale: false, newestSampleAge: 5 });
   }, 60_000);
+});
+
+describe("collector while Prometheus is slow", () => {
+  it("returns from a tick with fresh metrics-server samples before a long Prometheus load ends", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const now = T0 + 3600;
+    const slowPrometheus = await serve(() => (_req, res) => {
+      void gate.then(() => json(res, 200, { status: "success", data: { resultType: "matrix", result: [] } }));
+    });
+    const metricsServer = await serve(
+      () => (_req, res) =>
+        json(res, 200, {
+          kind: "PodMetricsList",
+          apiVersion: "metrics.k8s.io/v1beta1",
+          metadata: {},
+          items: [
+            {
+              metadata: { name: "web-0", namespace: "shop" },
+              timestamp: new Date((now - 5) * 1000).toISOString(),
+              window: "15s",
+              containers: [{ name: "app", usage: { cpu: "250m", memory: "150Mi" } }],
+            },
+          ],
+        }),
+    );
+    try {
+      const kubeconfig = new KubeConfig();
+      kubeconfig.loadFromString(kubeconfigYaml(metricsServer.url));
+      const history = new UsageHistory({ historySeconds: 3600, step: STEP });
+      const collector = new UsageCollector({
+        history,
+        prometheus: new PrometheusSource({ url: slowPrometheus.url, historySeconds: 3600, step: STEP }),
+        metricsServer: new MetricsServerSource(kubeconfig, { now: () => now }),
+      });
+      const key: WorkloadKey = { namespace: "shop", kind: "Pod", name: "web-0", container: "app" };
+
+      const status = await collector.tick(now);
+      expect(status.metricsServer.healthy).toBe(true);
+      expect(status.prometheus.healthy).toBe(false);
+      expect(history.series(key, now)!.memoryPeak).toEqual([150 * MIB, Number.NaN]); // sampled in the previous window
+      // Only recent samples so far: not a history to act on.
+      expect(history.quality(key, now)!.stale).toBe(true);
+
+      release();
+      expect((await collector.settled()).prometheus.healthy).toBe(true);
+      expect(history.quality(key, now)!.stale).toBe(false);
+    } finally {
+      release();
+      await slowPrometheus.close();
+      await metricsServer.close();
+    }
+  });
 });
 
 describe("PrometheusSource errors", () => {

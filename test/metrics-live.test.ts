@@ -108,7 +108,8 @@ describe("live: Prometheus scraping the simulated cluster", () => {
     // Let Prometheus scrape a few windows' worth.
     await new Promise((resolve) => setTimeout(resolve, 4 * STEP * 1000));
     now = Date.now() / 1000;
-    status = await collector.tick(now);
+    await collector.tick(now);
+    status = await collector.settled();
   }, 90_000);
 
   afterAll(async () => {

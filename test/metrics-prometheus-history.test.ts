@@ -208,7 +208,8 @@ describe("usage history from a real Prometheus (3 days backfilled)", () => {
       onWarning: (message) => warnings.push(message),
     });
     const collector = new UsageCollector({ history, prometheus: source, onWarning: (m) => warnings.push(m) });
-    const status = await collector.tick(NOW);
+    await collector.tick(NOW);
+    const status = await collector.settled();
     expect(status.prometheus).toMatchObject({ healthy: true });
   }, 120_000);
 
