@@ -1,4 +1,4 @@
-// Our strategy. Memory: the limit covers the highest per-window peak of the last 36 h (and a percentile of
+// Our strategy. Memory: the limit covers the highest per-window peak of the last 3 days (and a percentile of
 // decayed peaks) plus a margin that grows with each recent OOM kill, i.e. where the workload proved more
 // volatile than the margin allowed; it is raised at once after an OOM kill or when the trend forecast reaches
 // the limit within the horizon. CPU: the request is a percentile of decayed usage; the limit follows the recent
@@ -67,8 +67,8 @@ export const INPLACE_DEFAULTS: InplaceParams = {
   memoryHalfLifeSeconds: 2 * DAY,
   memoryRequestPercentile: 0.9,
   memoryLimitPercentile: 0.5,
-  memoryRecentSeconds: 36 * HOUR,
-  memoryBaseMargin: 0.05,
+  memoryRecentSeconds: 3 * DAY,
+  memoryBaseMargin: 0.1,
   riseSpanSeconds: HOUR,
   riseHalfLifeSeconds: 3 * DAY,
   maxMargin: 0.6,
