@@ -9,6 +9,7 @@ export interface MetricNames {
   cfsThrottledPeriods: string;
   oomEvents: string;
   lastTerminatedReason: string;
+  restarts: string;
   requests: string;
   limits: string;
   podOwner: string;
@@ -42,6 +43,7 @@ export const DEFAULT_METRIC_NAMES: MetricNames = {
   cfsThrottledPeriods: "container_cpu_cfs_throttled_periods_total",
   oomEvents: "container_oom_events_total",
   lastTerminatedReason: "kube_pod_container_status_last_terminated_reason",
+  restarts: "kube_pod_container_status_restarts_total",
   requests: "kube_pod_container_resource_requests",
   limits: "kube_pod_container_resource_limits",
   podOwner: "kube_pod_owner",
@@ -146,6 +148,7 @@ export function historyQueries(
   const cpuRate = `sum ${group} (rate(${m.cpuUsage}${sel}[${duration(config.cpuPeakRate)}]))`;
   const oomOffset = duration(oomStep);
   const killed = `${m.lastTerminatedReason}${stateSelector(config, namespace, [["reason", "=", "OOMKilled"]])}`;
+  const restarts = `${m.restarts}${stateSelector(config, namespace)}`;
   return {
     memoryPeak: `max ${group} (max_over_time(${m.memoryWorkingSet}${sel}[${w}]))`,
     // Summed per container: some cAdvisor setups export one CPU series per core.
@@ -155,8 +158,9 @@ export function historyQueries(
     cpuThrottled: `(sum ${group} (rate(${m.cfsThrottledPeriods}${sel}[${w}])) / sum ${group} (rate(${m.cfsPeriods}${sel}[${w}]))) >= 0`,
     // Counter steps between consecutive evaluations telescope, so no increment falls between two windows.
     oomEvents: `(sum ${group} (${m.oomEvents}${sel}) - sum ${group} (${m.oomEvents}${sel} offset ${oomOffset})) > 0 or (sum ${group} (${m.oomEvents}${sel}) > 0 unless sum ${group} (${m.oomEvents}${sel} offset ${oomOffset}))`,
-    // kube-state-metrics keeps the gauge at 1 while the last termination was an OOM: count its rising edges.
-    oomKilled: `(${killed} == 1) unless (${killed} offset ${oomOffset} == 1)`,
+    // kube-state-metrics keeps the gauge at 1 while the last termination was an OOM: its rising edges, and
+    // restarts while it stays 1 (repeated OOM kills), are OOM kills.
+    oomKilled: `max by (namespace, pod, container) (((${killed} == 1) unless (${killed} offset ${oomOffset} == 1)) or ((${restarts} - ${restarts} offset ${oomOffset}) > 0 and on (namespace, pod, container) (${killed} == 1)))`,
   };
 }
 

@@ -25,6 +25,8 @@ interface Generated {
   /** Throttled fraction of CFS periods, when the container has a CPU limit. */
   throttled?: (t: number) => number;
   oomAt?: number[];
+  /** Only kube-state-metrics reports the OOM kills (no cAdvisor OOM counter). */
+  oomFromStateOnly?: boolean;
 }
 
 /** Deterministic pseudo-noise in [-1, 1] from an integer. */
@@ -65,6 +67,15 @@ const CONTAINERS: Generated[] = [
     cpu: (t) => 1 + 0.5 * Math.sin((2 * Math.PI * t) / 7200),
     throttled: (t) => (((t - START) % DAY) / 3600 >= 9 && ((t - START) % DAY) / 3600 < 17 ? 0.4 : 0),
     oomAt: [OOM_1, OOM_2],
+  },
+  {
+    namespace: "shop",
+    pod: "batch-0",
+    container: "run",
+    memory: () => 200 * MIB,
+    cpu: () => 0.5,
+    oomAt: [OOM_1, OOM_1 + 1800, OOM_2],
+    oomFromStateOnly: true,
   },
   {
     namespace: "shop",
@@ -117,7 +128,8 @@ function openMetrics(): string {
       }
       if (c.oomAt) {
         const kills = c.oomAt.filter((at) => at <= t).length;
-        lines.push(`container_oom_events_total{${labels}} ${kills} ${t}`);
+        if (!c.oomFromStateOnly) lines.push(`container_oom_events_total{${labels}} ${kills} ${t}`);
+        lines.push(`kube_pod_container_status_restarts_total{${labels}} ${kills} ${t}`);
         if (kills > 0)
           lines.push(`kube_pod_container_status_last_terminated_reason{${labels},reason="OOMKilled"} 1 ${t}`);
       }
@@ -127,6 +139,7 @@ function openMetrics(): string {
     ["api-5d8f7c9b4-aaaaa", "ReplicaSet", "api-5d8f7c9b4"],
     ["api-5d8f7c9b4-bbbbb", "ReplicaSet", "api-5d8f7c9b4"],
     ["db-0", "StatefulSet", "db"],
+    ["batch-0", "<none>", "<none>"],
     ["junk", "<none>", "<none>"],
   ];
   for (const t of times.filter((_, i) => i % 10 === 0)) {
@@ -224,7 +237,12 @@ describe("usage history from a real Prometheus (3 days backfilled)", () => {
 
   it("keys history by workload through kube-state-metrics owners (ReplicaSet → Deployment, StatefulSet, bare pod)", () => {
     const keys = history.keys().map((k) => `${k.kind}/${k.name}/${k.container}`);
-    expect(keys.sort()).toEqual(["Deployment/api/app", "Pod/junk/app", "StatefulSet/db/postgres"]);
+    expect(keys.sort()).toEqual([
+      "Deployment/api/app",
+      "Pod/batch-0/run",
+      "Pod/junk/app",
+      "StatefulSet/db/postgres",
+    ]);
   });
 
   it("returns every window's memory peak exactly (max over both replicas) and daily peaks exactly", () => {
@@ -288,6 +306,17 @@ describe("usage history from a real Prometheus (3 days backfilled)", () => {
       expect(time).toBeLessThanOrEqual(at + 60 + SCRAPE);
     });
     expect(history.series(api, NOW)!.oomKills).toEqual([]);
+  });
+
+  it("counts repeated OOM kills from kube-state-metrics alone (restarts while the last reason stays OOMKilled)", () => {
+    const batch: WorkloadKey = { namespace: "shop", kind: "Pod", name: "batch-0", container: "run" };
+    const kills = history.series(batch, NOW)!.oomKills;
+    const expected = [OOM_1, OOM_1 + 1800, OOM_2];
+    expect(kills).toHaveLength(expected.length);
+    kills.forEach((time, i) => {
+      expect(time).toBeGreaterThanOrEqual(expected[i]!);
+      expect(time).toBeLessThanOrEqual(expected[i]! + 60 + SCRAPE);
+    });
   });
 
   it("ignores NaN, +Inf and negative values with a warning, keeping the other windows", () => {
