@@ -131,8 +131,8 @@ function materialChange(pod: PodObservation, target: ResizeTarget): number {
 
 /**
  * Whether a wanted target may be sent now, given where the last resize stands and what was refused before.
- * A pending resize is not raced with a reclaim; an OOM raise goes through only when materially different and
- * past the Deferred backoff. A refused target is never re-sent; only one lower somewhere is tried.
+ * A pending resize is not raced with a reclaim; an OOM raise goes through only when materially different and,
+ * if the node deferred the pending one, past the backoff. A refused target is never re-sent; only one lower somewhere is tried.
  */
 export function allowedResize(
   pod: PodObservation,
@@ -150,7 +150,9 @@ export function allowedResize(
       return { allowed: false, reason: `a resize is ${outcome.state}: not reclaiming until it settles` };
     if (materialChange(pod, target) < policy.reclaim.minChange)
       return { allowed: false, reason: `a resize to about this target is already ${outcome.state}` };
-    if (now < memory.notBefore)
+    // Only a node that defers (or fails to actuate) is backed off from; a resize merely in flight is not.
+    const stuck = outcome.state === "deferred" || outcome.state === "error";
+    if (stuck && now < memory.notBefore)
       return {
         allowed: false,
         reason: `resize ${outcome.state}: backing off for ${Math.ceil((memory.notBefore - now) / 1000)}s`,

@@ -256,6 +256,10 @@ describe("decidePod", () => {
     expect(decidePod({ ...base, memory, pod: deferred, path: "fast", now: memory.notBefore }).kind).toBe(
       "resize",
     );
+    // A resize merely in flight (not deferred) does not hold back a materially larger OOM raise.
+    const inFlight = pod(c, { outcome: { state: "in-progress" } });
+    const sent = rememberPatchSent(EMPTY_MEMORY, NOW, 0.5);
+    expect(decidePod({ ...base, memory: sent, pod: inFlight, path: "fast" }).kind).toBe("resize");
   });
 
   it("never re-sends a refused target; retries only a lower one", () => {
