@@ -105,7 +105,9 @@ for (const t of TRACES) {
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join("  ");
 console.log(
-  `replay benchmark, ${half} half (parameters tuned on the ${half === "report" ? "tune" : "report"} half)\n`,
+  half === "report"
+    ? "replay benchmark, report half (inplace parameters were tuned on the other, tune half)\n"
+    : "replay benchmark, tune half (the half inplace parameters were tuned on)\n",
 );
 console.log(line(header));
 for (const r of rows) console.log(line(r));

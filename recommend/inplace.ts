@@ -247,7 +247,7 @@ function planMemory(
     );
     inputs.memorySlopeBytesPerSecond = forecast.slopeBytesPerSecond;
     if (forecast.crossesAt !== undefined) {
-      const projected = Math.ceil(forecast.projectAt(now + 2 * p.forecastHorizonSeconds) * (1 + margin));
+      const projected = Math.ceil(forecast.projectAt(now + p.forecastHorizonSeconds) * (1 + margin));
       if (projected > limit) limit = projected;
       if (limit > currentLimit) guard = `OOM forecast: ${forecast.reason}; limit raised to ${fmtMi(limit)}`;
     } else if (recent >= currentLimit * (1 - p.memoryBaseMargin / 2) && limit > currentLimit) {
