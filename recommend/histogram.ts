@@ -228,6 +228,40 @@ export class DecayingHistogram {
     this.histogram.subtractSample(value, weight * this.decayFactor(time));
   }
 
+  /**
+   * Adds values[from..to) as samples of weight 1 at times start + i × step, skipping NaN: the same result as
+   * addSample per value (up to float rounding of the factors), without a call per sample.
+   */
+  addGrid(values: readonly number[], from: number, to: number, start: number, step: number): void {
+    const h = this.histogram;
+    const weights = h.weights;
+    const layout = h.layout;
+    const eps = layout.epsilon;
+    const stepFactor = 2 ** (step / this.halfLifeSeconds);
+    let i = from;
+    while (i < to) {
+      let factor = this.decayFactor(start + i * step);
+      const shiftAfter = this.referenceTime + this.halfLifeSeconds * MAX_DECAY_EXPONENT;
+      let total = h.totalWeight;
+      for (; i < to; i++) {
+        const t = start + i * step;
+        if (t > shiftAfter) break;
+        const v = values[i]!;
+        if (!Number.isNaN(v)) {
+          const b = layout.findBucket(v);
+          weights[b]! += factor;
+          total += factor;
+          if (b < h.minBucket && weights[b]! >= eps) h.minBucket = b;
+          if (b > h.maxBucket && weights[b]! >= eps) h.maxBucket = b;
+        }
+        factor *= stepFactor;
+      }
+      h.totalWeight = total;
+      // decayFactor's cache now describes the last grid time it was asked about; make it forget.
+      this.lastTime = Number.NaN;
+    }
+  }
+
   percentile(p: number): number {
     return this.histogram.percentile(p);
   }

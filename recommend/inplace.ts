@@ -108,7 +108,8 @@ export interface InplaceState {
   ingestedUntil: number;
   /** largest relative rise of a window's CPU peak over the max of the preceding span, decayed */
   cpuRise: number;
-  cpuWindowMax: SlidingMax;
+  /** created at the first ingest, when the window length is known */
+  cpuWindowMax: SlidingMax | undefined;
   oomsSeen: number;
   /** when this strategy last asked to change each resource (cooldowns are per resource) */
   lastChange: { cpu: number; memory: number };
@@ -122,7 +123,7 @@ export function initInplaceState(params: Partial<InplaceParams> = {}): InplaceSt
     cpu: new DecayingHistogram(CPU_BUCKETS, p.cpuHalfLifeSeconds),
     ingestedUntil: Number.NEGATIVE_INFINITY,
     cpuRise: 0,
-    cpuWindowMax: new SlidingMax(),
+    cpuWindowMax: undefined,
     oomsSeen: 0,
     lastChange: { cpu: Number.NEGATIVE_INFINITY, memory: Number.NEGATIVE_INFINITY },
   };
@@ -139,58 +140,65 @@ function maxOver(values: number[], from: number, to: number): number {
 
 function ingest(series: UsageSeries, state: InplaceState, p: InplaceParams, now: number): void {
   const { start, step, memoryPeak, cpuMean, cpuPeak } = series;
+  const first = Math.max(0, Math.ceil((state.ingestedUntil - start) / step));
+  const end = Math.min(Math.max(memoryPeak.length, cpuMean.length), Math.floor((now - start) / step));
+  if (end <= first) return;
+  state.memory.addGrid(memoryPeak, first, Math.min(end, memoryPeak.length), start, step);
+  state.cpu.addGrid(cpuMean, first, Math.min(end, cpuMean.length), start, step);
+  // The largest rise of a CPU peak over the max of the preceding span, decayed per window.
   const span = Math.max(1, Math.round(p.riseSpanSeconds / step));
   const decayPerWindow = 2 ** (-step / p.riseHalfLifeSeconds);
-  const length = Math.max(memoryPeak.length, cpuMean.length);
-  const first = Math.max(0, Math.ceil((state.ingestedUntil - start) / step));
-  const end = Math.min(length, Math.floor((now - start) / step));
-  // A plain loop over plain locals: this is the hot path of a full recompute (see bench/recommend-cost.ts).
-  let cpuRise = state.cpuRise;
-  for (let i = first; i < end; i++) {
-    const t = start + i * step;
-    cpuRise *= decayPerWindow;
-    const mem = i < memoryPeak.length ? memoryPeak[i]! : Number.NaN;
-    if (!Number.isNaN(mem)) {
-      state.memory.addSample(mem, 1, t);
-    }
-    const cpu = i < cpuMean.length ? cpuMean[i]! : Number.NaN;
-    if (!Number.isNaN(cpu)) {
-      state.cpu.addSample(cpu, 1, t);
-      const peak = i < cpuPeak.length ? cpuPeak[i]! : Number.NaN;
-      const value = Number.isNaN(peak) ? cpu : peak;
-      const before = state.cpuWindowMax.maxSince(i - span);
-      if (before > 0 && value / before - 1 > cpuRise) cpuRise = value / before - 1;
-      state.cpuWindowMax.push(i, value);
-    }
+  state.cpuWindowMax ??= new SlidingMax(span + 1);
+  const windowMax = state.cpuWindowMax;
+  let rise = state.cpuRise;
+  for (let i = first; i < Math.min(end, cpuMean.length); i++) {
+    rise *= decayPerWindow;
+    const cpu = cpuMean[i]!;
+    if (Number.isNaN(cpu)) continue;
+    const peak = i < cpuPeak.length ? cpuPeak[i]! : Number.NaN;
+    const value = Number.isNaN(peak) ? cpu : peak;
+    const before = windowMax.maxSince(i - span);
+    if (before > 0 && value / before - 1 > rise) rise = value / before - 1;
+    windowMax.push(i, value);
   }
-  state.cpuRise = cpuRise;
-  if (end > first) state.ingestedUntil = start + end * step;
+  state.cpuRise = rise;
+  state.ingestedUntil = start + end * step;
 }
 
-/** Maximum over a sliding range of window indices (monotone deque: amortised O(1) per window). */
+/** Maximum over the last `capacity` window indices (monotone deque in a ring: O(1) amortised, no garbage). */
 export class SlidingMax {
-  private readonly index: number[] = [];
-  private readonly value: number[] = [];
+  private readonly index: Int32Array;
+  private readonly value: Float64Array;
   private head = 0;
+  private size = 0;
 
+  constructor(capacity: number) {
+    this.index = new Int32Array(capacity);
+    this.value = new Float64Array(capacity);
+  }
+
+  /** Call maxSince(i − capacity + 1) or later first, so the ring has room. */
   push(i: number, v: number): void {
-    while (this.index.length > this.head && this.value[this.value.length - 1]! <= v) {
-      this.index.pop();
-      this.value.pop();
+    const cap = this.index.length;
+    while (this.size > 0 && this.value[(this.head + this.size - 1) % cap]! <= v) this.size--;
+    if (this.size === cap) {
+      this.head = (this.head + 1) % cap;
+      this.size--;
     }
-    this.index.push(i);
-    this.value.push(v);
+    const at = (this.head + this.size) % cap;
+    this.index[at] = i;
+    this.value[at] = v;
+    this.size++;
   }
 
   /** max over pushed windows with index ≥ from (NaN when none) */
   maxSince(from: number): number {
-    while (this.head < this.index.length && this.index[this.head]! < from) this.head++;
-    if (this.head > 1024 && this.head * 2 > this.index.length) {
-      this.index.splice(0, this.head);
-      this.value.splice(0, this.head);
-      this.head = 0;
+    const cap = this.index.length;
+    while (this.size > 0 && this.index[this.head]! < from) {
+      this.head = (this.head + 1) % cap;
+      this.size--;
     }
-    return this.head < this.index.length ? this.value[this.head]! : Number.NaN;
+    return this.size > 0 ? this.value[this.head]! : Number.NaN;
   }
 }
 
