@@ -226,3 +226,43 @@ describe("other strategies through recommend()", () => {
     expect(() => recommend("inplace", input, state)).toThrow(/belongs to strategy "vpa"/);
   });
 });
+
+describe("SlidingMax", () => {
+  it("property: equals the brute-force maximum of the last span windows", async () => {
+    const { SlidingMax } = await import("../recommend/inplace.ts");
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { maxLength: 300 }),
+        fc.integer({ min: 1, max: 20 }),
+        (values, span) => {
+          const window = new SlidingMax(span + 1);
+          values.forEach((v, i) => {
+            const expected = i === 0 ? Number.NaN : Math.max(...values.slice(Math.max(0, i - span), i));
+            expect(window.maxSince(i - span)).toBe(expected);
+            window.push(i, v);
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("DecayingHistogram.addGrid", () => {
+  it("gives the same percentiles as adding sample by sample, across a reference shift", async () => {
+    const { DecayingHistogram, exponentialBuckets } = await import("../recommend/histogram.ts");
+    const layout = exponentialBuckets(1e13, MIB, 1.02, 1e-6);
+    const values = Array.from({ length: 3000 }, (_, i) =>
+      i % 7 === 3 ? Number.NaN : (100 + (i % 97) * 13) * MIB,
+    );
+    const one = new DecayingHistogram(layout, 3600);
+    const grid = new DecayingHistogram(layout, 3600);
+    values.forEach((v, i) => {
+      if (!Number.isNaN(v)) one.addSample(v, 1, START + i * STEP);
+    });
+    grid.addGrid(values, 0, 1500, START, STEP);
+    grid.addGrid(values, 1500, values.length, START, STEP);
+    for (const p of [0.1, 0.5, 0.9, 0.99]) expect(grid.percentile(p)).toBe(one.percentile(p));
+    expect(grid.histogram.totalWeight / one.histogram.totalWeight).toBeCloseTo(1, 9);
+  });
+});
