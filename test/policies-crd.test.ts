@@ -231,7 +231,8 @@ describe("RBAC and Deployment", () => {
     const deployment = load("deployment.yaml").find((doc) => doc.kind === "Deployment")!;
     const pod = ((deployment.spec as Json).template as Json).spec as Json;
     const container = (pod.containers as Json[])[0]!;
-    expect(container.command).toEqual(["npx", "inplace-autoscaler", "run"]);
+    expect(container.command).toEqual(["node", "/app/bin/inplace-autoscaler.js", "run"]);
+    expect(container.args).toContain("--in-cluster");
     expect(String(container.image)).toContain("REPLACE-ME");
     expect(container.livenessProbe).toMatchObject({ httpGet: { path: "/healthz" } });
     expect(container.readinessProbe).toMatchObject({ httpGet: { path: "/readyz" } });
