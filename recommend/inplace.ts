@@ -111,8 +111,6 @@ export interface InplaceState {
   /** created at the first ingest, when the window length is known */
   cpuWindowMax: SlidingMax | undefined;
   oomsSeen: number;
-  /** when this strategy last asked to change each resource (cooldowns are per resource) */
-  lastChange: { cpu: number; memory: number };
 }
 
 export function initInplaceState(params: Partial<InplaceParams> = {}): InplaceState {
@@ -125,7 +123,6 @@ export function initInplaceState(params: Partial<InplaceParams> = {}): InplaceSt
     cpuRise: 0,
     cpuWindowMax: undefined,
     oomsSeen: 0,
-    lastChange: { cpu: Number.NEGATIVE_INFINITY, memory: Number.NEGATIVE_INFINITY },
   };
 }
 
@@ -343,6 +340,11 @@ export function recommendInplace(input: RecommendInput<InplaceParams>, state: In
   };
   const resizes = input.resizedAt ?? [];
   const resizesToday = resizes.filter((t) => now - t < DAY).length;
+  // Cooldowns count from resizes that were applied, never from our own recommendations: under DryRun nothing
+  // is applied, and counting from the recommendation would turn "resize" into "wait for cooldown" for ever.
+  const newestResize = resizes.length > 0 ? resizes[resizes.length - 1]! : Number.NEGATIVE_INFINITY;
+  const lastResize = (r: "cpu" | "memory") =>
+    input.lastResizedAt ? (input.lastResizedAt[r] ?? Number.NEGATIVE_INFINITY) : newestResize;
   const mayDecrease = quality.historySeconds >= p.minHistorySeconds && !quality.stale;
   const requests: ResourceAmounts = {};
   const limits: ResourceAmounts = {};
@@ -367,12 +369,12 @@ export function recommendInplace(input: RecommendInput<InplaceParams>, state: In
       r === "cpu"
         ? Math.max(p.cpuReclaimCooldownSeconds, p.cpuReclaimCooldownWindows * series.step)
         : p.reclaimCooldownSeconds;
-    const lastResize = state.lastChange[r];
+    const lastResized = lastResize(r);
     let act: Urgency = "hold";
     if (plan.guard) act = "oom-guard";
     else if (
       up >= hysteresis &&
-      now - lastResize >= p.raiseCooldownSeconds &&
+      now - lastResized >= p.raiseCooldownSeconds &&
       resizesToday < p.maxResizesPerDay
     ) {
       act = "raise";
@@ -383,7 +385,7 @@ export function recommendInplace(input: RecommendInput<InplaceParams>, state: In
             ? `${r}: data is stale (newest sample ${Math.round(quality.newestSampleAge)} s old): no decrease`
             : `${r}: only ${(quality.historySeconds / HOUR).toFixed(1)} h of history (< ${p.minHistorySeconds / HOUR} h): no decrease`,
         );
-      } else if (now - lastResize < reclaimCooldown) {
+      } else if (now - lastResized < reclaimCooldown) {
         reasons.push(`${r}: decrease waits for the ${reclaimCooldown / 60} min cooldown`);
       } else if (resizesToday >= p.maxResizesPerDay) {
         reasons.push(`${r}: daily cap of ${p.maxResizesPerDay} resizes reached`);
@@ -391,7 +393,6 @@ export function recommendInplace(input: RecommendInput<InplaceParams>, state: In
     }
     if (act === "hold") continue;
     escalate(act);
-    state.lastChange[r] = now;
     // A guard never lowers anything; a raise keeps whichever of the two values is not raised.
     const keepLower = act !== "reclaim";
     const curReq = current.requests[r];

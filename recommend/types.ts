@@ -64,6 +64,9 @@ export interface RecommendInput<P = Record<string, number>> {
   now: number;
   /** epoch seconds of resizes already applied to this container, oldest first (cooldown, daily cap, VPA 12 h rule) */
   resizedAt?: number[];
+  /** epoch seconds of the last applied resize that changed each resource (per-resource cooldowns; an absent
+   * resource was never resized). Without it the newest of resizedAt restarts every resource's cooldown. */
+  lastResizedAt?: ResourceAmounts;
   /** epoch seconds the pod started (VPA's 12 h rule); defaults to the series start */
   podStartedAt?: number;
   params?: Partial<P>;

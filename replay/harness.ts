@@ -7,7 +7,7 @@
 
 import { initialState, recommend, type StrategyParams } from "../recommend/index.ts";
 import { QualityTracker } from "../recommend/series.ts";
-import type { CurrentResources, StrategyName, UsageSeries } from "../recommend/types.ts";
+import type { CurrentResources, ResourceAmounts, StrategyName, UsageSeries } from "../recommend/types.ts";
 import { applyResize } from "./apply.ts";
 import { type ReplayFigures, ReplayMeter } from "./metrics.ts";
 import type { Trace, TraceContainer } from "./traces.ts";
@@ -89,6 +89,7 @@ function replayContainer(
   let state = initialState(strategy, options.params);
   const quality = new QualityTracker(3 * c.step);
   const resizedAt: number[] = [];
+  const lastResizedAt: ResourceAmounts = {};
   const timeline: Timeline | undefined =
     options.timelineOf === c.id
       ? {
@@ -152,6 +153,7 @@ function replayContainer(
         current,
         now,
         resizedAt,
+        lastResizedAt,
         podStartedAt: c.start,
         ...(options.params ? { params: options.params as Record<string, number> } : {}),
       },
@@ -162,6 +164,11 @@ function replayContainer(
     if (rec.urgency === "hold") continue;
     const outcome = applyResize(current, { requests: rec.requests, limits: rec.limits });
     if (outcome.kind === "resize") {
+      for (const r of ["cpu", "memory"] as const) {
+        const changed =
+          outcome.next.requests[r] !== current.requests[r] || outcome.next.limits[r] !== current.limits[r];
+        if (changed) lastResizedAt[r] = now;
+      }
       current = outcome.next;
       resizedAt.push(now);
       meter.resized();

@@ -109,11 +109,11 @@ describe("inplace strategy", () => {
     const s = series(new Array(days).fill(400 * MIB), new Array(days).fill(0.5));
     const state = initInplaceState();
     let current = pod(4096 * MIB, 2048 * MIB);
-    let resizes = 0;
+    const resizedAt: number[] = [];
     for (let w = 1; w <= days; w++) {
       const now = START + w * STEP;
       const rec = recommendInplace(
-        { container: "app", series: s, quality: dataQuality(s, now), current, now },
+        { container: "app", series: s, quality: dataQuality(s, now), current, now, resizedAt },
         state,
       );
       if (rec.urgency !== "hold") {
@@ -121,11 +121,53 @@ describe("inplace strategy", () => {
           requests: { ...current.requests, ...rec.requests },
           limits: { ...current.limits, ...rec.limits },
         };
-        resizes++;
+        resizedAt.push(now);
       }
     }
+    const resizes = resizedAt.length;
     expect(resizes).toBeGreaterThan(0);
     expect(resizes).toBeLessThanOrEqual(3);
+  });
+
+  it("recommending twice without applying gives the same resize both times (DryRun: no cooldown from advice)", () => {
+    const s = series(new Array(2 * 288).fill(400 * MIB), new Array(2 * 288).fill(0.2));
+    const state = initInplaceState();
+    const current = pod(4096 * MIB, 2048 * MIB);
+    const at = (now: number) =>
+      recommendInplace({ container: "app", series: s, quality: dataQuality(s, now), current, now }, state);
+    const first = at(START + 2 * 288 * STEP - STEP);
+    const second = at(START + 2 * 288 * STEP);
+    expect(first.urgency).toBe("reclaim");
+    expect(second.urgency).toBe("reclaim");
+    expect(second.limits).toEqual(first.limits);
+    expect(second.requests).toEqual(first.requests);
+  });
+
+  it("a decrease waits for the cooldown after an applied resize of that resource only", () => {
+    const s = series(new Array(2 * 288).fill(400 * MIB), new Array(2 * 288).fill(0.2));
+    const now = START + 2 * 288 * STEP;
+    const current = pod(4096 * MIB, 2048 * MIB);
+    const withResizes = (extra: {
+      resizedAt?: number[];
+      lastResizedAt?: { cpu?: number; memory?: number };
+    }) =>
+      recommend("inplace", {
+        container: "app",
+        series: s,
+        quality: dataQuality(s, now),
+        current,
+        now,
+        ...extra,
+      }).recommendation;
+    const memoryJustResized = withResizes({ resizedAt: [now - 60], lastResizedAt: { memory: now - 60 } });
+    expect(memoryJustResized.limits.memory).toBeUndefined();
+    expect(memoryJustResized.limits.cpu).toBeDefined();
+    expect(memoryJustResized.reasons.join("\n")).toMatch(/memory: decrease waits for the 120 min cooldown/);
+    // Without per-resource times the newest applied resize restarts every cooldown.
+    const anyJustResized = withResizes({ resizedAt: [now - 60] });
+    expect(anyJustResized.urgency).toBe("hold");
+    const longAgo = withResizes({ resizedAt: [now - 3 * HOUR] });
+    expect(longAgo.urgency).toBe("reclaim");
   });
 
   it("property: recommendations are integers, request ≤ limit, and never below the observed peak", () => {
