@@ -31,11 +31,12 @@ export class ResizeExecutor {
   constructor(private readonly deps: ExecutorDeps) {}
 
   private budgetFor(policy: Policy): WriteBudget {
-    let budget = this.budgets.get(policy.name);
+    const id = policyKeyOf(policy);
+    let budget = this.budgets.get(id);
     const perMinute = writesPerMinute(policy);
     if (!budget || budget.perMinute !== perMinute) {
       budget = new WriteBudget(perMinute, perMinute);
-      this.budgets.set(policy.name, budget);
+      this.budgets.set(id, budget);
     }
     return budget;
   }

@@ -6,6 +6,7 @@ import { API_GROUP } from "../policies/schema.ts";
 import { type PolicyStatus, policyStatus, tallyOutcomes } from "../policies/status.ts";
 import type { PolicyParseResult } from "../policies/validate.ts";
 import type { KubeApi } from "./kube.ts";
+import { policyKey } from "./policy-view.ts";
 import type { PassResult } from "./reconciler.ts";
 
 export interface PolicyObject {
@@ -45,12 +46,13 @@ export class PolicyStatusWriter {
       const path = statusPath(object);
       if (!path) continue;
       const name = object.metadata.name;
+      const id = policyKey(object.kind ?? "", object.metadata.namespace, name);
       const evaluation =
         pass && result.ok
           ? {
-              podsMatched: pass.podsMatched.get(name) ?? 0,
-              counts: tallyOutcomes(pass.outcomes.get(name) ?? []),
-              savings: pass.savings.get(name) ?? { cpu: 0, memory: 0 },
+              podsMatched: pass.podsMatched.get(id) ?? 0,
+              counts: tallyOutcomes(pass.outcomes.get(id) ?? []),
+              savings: pass.savings.get(id) ?? { cpu: 0, memory: 0 },
             }
           : undefined;
       const status = policyStatus(result, new Date(now), {

@@ -36,6 +36,22 @@ export function decisionPolicy(policy: Policy, intervalMs: number): DecisionPoli
   };
 }
 
+/**
+ * A policy's identity in the controller's per-policy maps. Names alone collide: ResizePolicies of one name in
+ * two namespaces, or a ConfigMap policy named like a ClusterResizePolicy, are different policies.
+ */
+export function policyKey(kind: string, namespace: string | undefined, name: string): string {
+  return `${kind}/${namespace ?? ""}/${name}`;
+}
+
+export function policyKeyOf(policy: Policy): string {
+  return policyKey(
+    policy.source === "configmap" ? "ConfigMap" : policy.kind,
+    policy.kind === "ResizePolicy" ? policy.namespace : undefined,
+    policy.name,
+  );
+}
+
 /** Whether and within which bounds the policy controls a container. */
 export function containerScope(
   policy: Policy,

@@ -22,7 +22,7 @@ import { EMPTY_MEMORY, type OutcomeMemory, rememberOutcome } from "./memory.ts";
 import { desiredTarget, observePod, podKey } from "./observe.ts";
 import { type Flavor, isPending, readResizeOutcome } from "./outcome.ts";
 import { describeChange } from "./patch.ts";
-import { containerScope, decisionPolicy } from "./policy-view.ts";
+import { containerScope, decisionPolicy, policyKeyOf } from "./policy-view.ts";
 import { type Amounts, type ContainerResources, desiredResources } from "./resources.ts";
 import type { Telemetry } from "./telemetry.ts";
 import { OutcomeReporter } from "./transitions.ts";
@@ -54,7 +54,7 @@ export interface ReconcilerDeps {
 
 export interface PassResult {
   decisions: ContainerDecision[];
-  /** Per policy name: what happened to the containers it governs. */
+  /** Per policy (keyed by `policyKey`): what happened to the containers it governs. */
   outcomes: Map<string, DecisionOutcome[]>;
   podsMatched: Map<string, number>;
   /** Per policy: requests freed if every recommendation were applied (millicores, bytes). */
@@ -132,12 +132,13 @@ export class Reconciler {
           });
         continue;
       }
+      const policyId = policyKeyOf(policy);
       const tally = (o: DecisionOutcome) => {
-        const list = result.outcomes.get(policy.name) ?? [];
+        const list = result.outcomes.get(policyId) ?? [];
         list.push(o);
-        result.outcomes.set(policy.name, list);
+        result.outcomes.set(policyId, list);
       };
-      result.podsMatched.set(policy.name, (result.podsMatched.get(policy.name) ?? 0) + 1);
+      result.podsMatched.set(policyId, (result.podsMatched.get(policyId) ?? 0) + 1);
       const running = pod.status?.phase === "Running" && pod.spec.nodeName;
       if (!running) {
         for (const c of pod.spec.containers) {
@@ -287,7 +288,7 @@ export class Reconciler {
       this.memory.set(uid, memory);
       deps.telemetry.decisions.inc({ path, action: action.kind });
 
-      const savings = result.savings.get(policy.name) ?? { cpu: 0, memory: 0 };
+      const savings = result.savings.get(policyId) ?? { cpu: 0, memory: 0 };
       for (const c of pod.spec.containers) {
         const desired = desiredResources(c);
         const rec = recommendedFor(c.name, action, desired, recommended.get(c.name));
@@ -314,7 +315,7 @@ export class Reconciler {
           reasons: [...own, ...shared],
         });
       }
-      result.savings.set(policy.name, savings);
+      result.savings.set(policyId, savings);
     }
     this.reporter.forget(live);
     deps.telemetry.deferred.set(this.reporter.deferredCount());
