@@ -1,17 +1,20 @@
 // Writes each policy's status subresource (Ready condition, pods matched, decision counts, projected savings)
 // after a slow pass. Only CRD policies have a status; a write happens only when the status changed.
+// The status is replaced with a PUT on /status (not merged): a merge patch never removes keys, so a skip reason
+// that no longer applies, or the figures of a policy that has since turned invalid, would stay forever. The PUT
+// carries the resourceVersion of the last read; on a conflict the object is re-read and the write retried once.
 
 import type { Logger } from "pino";
-import { API_GROUP } from "../policies/schema.ts";
+import { API_GROUP, API_VERSION } from "../policies/schema.ts";
 import { type PolicyStatus, policyStatus, tallyOutcomes } from "../policies/status.ts";
 import type { PolicyParseResult } from "../policies/validate.ts";
-import type { KubeApi } from "./kube.ts";
+import { type KubeApi, KubeApiError } from "./kube.ts";
 import { policyKey } from "./policy-view.ts";
 import type { PassResult } from "./reconciler.ts";
 
 export interface PolicyObject {
   kind?: string;
-  metadata: { name: string; namespace?: string; generation?: number };
+  metadata: { name: string; namespace?: string; generation?: number; resourceVersion?: string };
   status?: PolicyStatus;
 }
 
@@ -45,8 +48,7 @@ export class PolicyStatusWriter {
     for (const { object, result } of objects) {
       const path = statusPath(object);
       if (!path) continue;
-      const name = object.metadata.name;
-      const id = policyKey(object.kind ?? "", object.metadata.namespace, name);
+      const id = policyKey(object.kind ?? "", object.metadata.namespace, object.metadata.name);
       const evaluation =
         pass && result.ok
           ? {
@@ -55,18 +57,48 @@ export class PolicyStatusWriter {
               savings: pass.savings.get(id) ?? { cpu: 0, memory: 0 },
             }
           : undefined;
-      const status = policyStatus(result, new Date(now), {
-        generation: object.metadata.generation,
-        previous: object.status,
-        evaluation,
-      });
+      const statusOf = (current: PolicyObject) =>
+        policyStatus(result, new Date(now), {
+          generation: current.metadata.generation,
+          previous: current.status,
+          evaluation,
+        });
+      const status = statusOf(object);
       if (essence(status) === essence(object.status)) continue;
       try {
-        this.onWrite();
-        await this.api.request("PATCH", path, { body: { status }, patchType: "merge" });
+        await this.put(path, object, status);
       } catch (err) {
-        this.log.warn({ policy: name, kind: object.kind, err: String(err) }, "could not write policy status");
+        if (!(err instanceof KubeApiError && err.code === 409)) {
+          this.warn(object, err);
+          continue;
+        }
+        // Someone else wrote the object since our last read: recompute from what it holds now.
+        try {
+          const fresh = await this.api.request<PolicyObject>("GET", path);
+          await this.put(path, fresh, statusOf(fresh));
+        } catch (retryErr) {
+          this.warn(object, retryErr);
+        }
       }
     }
+  }
+
+  private async put(path: string, object: PolicyObject, status: PolicyStatus): Promise<void> {
+    this.onWrite();
+    await this.api.request("PUT", path, {
+      body: { ...object, apiVersion: API_VERSION, kind: object.kind, status },
+    });
+  }
+
+  private warn(object: PolicyObject, err: unknown): void {
+    this.log.warn(
+      {
+        policy: object.metadata.name,
+        namespace: object.metadata.namespace,
+        kind: object.kind,
+        err: String(err),
+      },
+      "could not write policy status",
+    );
   }
 }
