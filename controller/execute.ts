@@ -12,7 +12,7 @@ import type { Action } from "./decide.ts";
 import type { EventRecorder } from "./events.ts";
 import { type OutcomeMemory, rememberPatchSent, rememberRefused } from "./memory.ts";
 import { podKey } from "./observe.ts";
-import { writesPerMinute } from "./policy-view.ts";
+import { policyKeyOf, writesPerMinute } from "./policy-view.ts";
 import type { Telemetry } from "./telemetry.ts";
 
 export interface ExecutorDeps {
