@@ -7,7 +7,13 @@ import type { QosClass, ResourceName } from "../resize/types.ts";
 import { oomGuardDecision, reclaimDecision } from "./guard.ts";
 import type { OutcomeMemory } from "./memory.ts";
 import { isPending, type ResizeOutcome } from "./outcome.ts";
-import { type Amounts, type ContainerResources, type ResizeTarget, relativeChange } from "./resources.ts";
+import {
+  type Amounts,
+  type ContainerResources,
+  humanSized,
+  type ResizeTarget,
+  relativeChange,
+} from "./resources.ts";
 
 export type { ResizeTarget } from "./resources.ts";
 
@@ -241,7 +247,8 @@ export function decidePod(input: PodDecisionInput): Action {
       }
   }
   if (!cause) return { kind: "none", reasons };
-  for (const c of pod.containers) target[c.name] ??= c.desired;
+  // Every target is planned, patched, reported and announced in human-sized values (whole MiB, millicores).
+  for (const c of pod.containers) target[c.name] = humanSized(c.desired, target[c.name] ?? c.desired);
   const verdict = allowedResize(
     pod,
     cause,

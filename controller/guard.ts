@@ -13,6 +13,10 @@ function roundUpToMi(bytes: number): number {
   return Math.ceil(bytes / MEBIBYTE) * MEBIBYTE;
 }
 
+function roundDownToMi(bytes: number): number {
+  return Number.isFinite(bytes) ? Math.floor(bytes / MEBIBYTE) * MEBIBYTE : bytes;
+}
+
 function percent(x: number): string {
   return `${Math.round(x * 100)}%`;
 }
@@ -67,9 +71,9 @@ export function oomGuardDecision(
     Math.max(limit * factor, limit + policy.oomGuard.minBump, (risk / threshold) * 1.1),
   );
   const policyMax = (c.maxAllowed ?? policy.maxAllowed).memory;
-  const max = Math.min(
-    policyMax ?? Number.POSITIVE_INFINITY,
-    context.nodeMemoryBytes ?? Number.POSITIVE_INFINITY,
+  // A bound is rounded down to a whole MiB, so the raise lands on a readable value without passing it.
+  const max = roundDownToMi(
+    Math.min(policyMax ?? Number.POSITIVE_INFINITY, context.nodeMemoryBytes ?? Number.POSITIVE_INFINITY),
   );
   if (newLimit > max) newLimit = max;
   const request = c.desired.requests.memory;
@@ -82,7 +86,10 @@ export function oomGuardDecision(
       reasons: [...triggers, `memory limit raise to ${formatMemoryBytes(pendingLimit)} already requested`],
     };
   if (newLimit <= limit) {
-    const bound = max === policyMax ? "max-allowed" : "the node's allocatable memory";
+    const bound =
+      policyMax !== undefined && policyMax <= (context.nodeMemoryBytes ?? Number.POSITIVE_INFINITY)
+        ? "max-allowed"
+        : "the node's allocatable memory";
     return { reasons: [...triggers, `memory limit already at ${bound} ${formatMemoryBytes(newLimit)}`] };
   }
   const target: ContainerResources = {

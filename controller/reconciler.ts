@@ -23,7 +23,7 @@ import { desiredTarget, observePod, podKey } from "./observe.ts";
 import { type Flavor, isPending, readResizeOutcome } from "./outcome.ts";
 import { describeChange } from "./patch.ts";
 import { containerScope, decisionPolicy, policyKeyOf } from "./policy-view.ts";
-import { type Amounts, type ContainerResources, desiredResources } from "./resources.ts";
+import { type Amounts, type ContainerResources, desiredResources, humanSized } from "./resources.ts";
 import type { Telemetry } from "./telemetry.ts";
 import { OutcomeReporter } from "./transitions.ts";
 import type { UsageView } from "./usage.ts";
@@ -172,13 +172,14 @@ export class Reconciler {
         if (path === "slow" && scope.controlled) {
           const rec = deps.usage.recommendation(wkey, desired, policy, this.memory.get(key)?.resizedAt);
           if (rec) {
-            recommended.set(container, {
+            const wanted = humanSized(desired, {
               requests: { ...desired.requests, ...rec.requests },
               limits: { ...desired.limits, ...rec.limits },
             });
+            recommended.set(container, wanted);
             if (rec.urgency === "reclaim")
               recommendation = {
-                requests: rec.requests,
+                requests: wanted.requests,
                 confidence: rec.confidence,
                 dataUntil: deps.usage.dataUntil(wkey) ?? Number.NEGATIVE_INFINITY,
               };

@@ -1,7 +1,7 @@
 // Container resources as numbers (CPU millicores, memory bytes), read from the wire shapes, and the small
 // comparisons the controller needs on them.
 
-import { parseResource } from "../resize/quantity.ts";
+import { MEBIBYTE, parseResource } from "../resize/quantity.ts";
 import type {
   ContainerSpec,
   PodLike,
@@ -95,4 +95,22 @@ export function relativeChange(from: ContainerResources, to: ContainerResources)
     }
   }
   return worst;
+}
+
+/**
+ * `to` with every value that differs from `from` rounded up to a human-sized quantity: memory to a whole MiB,
+ * CPU to a whole millicore. Up, so a recommendation keeps its safety margin; values left as they are keep their
+ * spelling, so rounding never invents a change.
+ */
+export function humanSized(from: ContainerResources, to: ContainerResources): ContainerResources {
+  const round = (kind: "requests" | "limits"): Amounts => {
+    const out: Amounts = { ...to[kind] };
+    for (const n of NAMES) {
+      const v = out[n];
+      if (v === undefined || v === from[kind][n]) continue;
+      out[n] = n === "memory" ? Math.ceil(v / MEBIBYTE) * MEBIBYTE : Math.ceil(v);
+    }
+    return out;
+  };
+  return { requests: round("requests"), limits: round("limits") };
 }

@@ -8,6 +8,7 @@ import {
 } from "../controller/decide.ts";
 import { oomGuardDecision, reclaimDecision } from "../controller/guard.ts";
 import { EMPTY_MEMORY, rememberOutcome, rememberPatchSent, rememberRefused } from "../controller/memory.ts";
+import { humanSized } from "../controller/resources.ts";
 
 const Mi = 1024 * 1024;
 const NOW = 1_800_000_000_000;
@@ -107,6 +108,15 @@ describe("OOM guard", () => {
       nodeMemoryBytes: 700 * Mi,
     });
     expect(r.target?.limits.memory).toBe(700 * Mi);
+  });
+
+  it("caps a raise at a node's odd-sized memory on a whole MiB, never above it", () => {
+    // A real node's allocatable is rarely whole MiB (here 1310.9Mi): the limit lands on 1310Mi, not on raw bytes.
+    const r = oomGuardDecision(container({ workingSetBytes: 1200 * Mi }), "Burstable", policy, NOW, {
+      nodeMemoryBytes: 1_374_541_464,
+    });
+    expect(r.target?.limits.memory).toBe(1310 * Mi);
+    expect(r.reasons.join(" ")).toContain("512Mi → 1310Mi");
   });
 
   it("never exceeds max-allowed and says so when already there", () => {
@@ -358,5 +368,16 @@ describe("outcome memory and backoff", () => {
     expect(allowed).toBeGreaterThanOrEqual(7);
     b.tryTake(NOW + 60_000);
     expect(b.waitMs(NOW + 60_000)).toBeGreaterThan(0);
+  });
+});
+
+describe("human-sized targets", () => {
+  it("rounds changed values up to whole MiB and millicores, and leaves unchanged spellings alone", () => {
+    const current = { requests: { cpu: 500, memory: 1_000_000_000 }, limits: { memory: 1589 * Mi } };
+    const recommended = { requests: { cpu: 84.2, memory: 1_000_000_000 }, limits: { memory: 1_374_541_464 } };
+    expect(humanSized(current, recommended)).toEqual({
+      requests: { cpu: 85, memory: 1_000_000_000 },
+      limits: { memory: 1311 * Mi },
+    });
   });
 });
