@@ -11,7 +11,11 @@ import { PrometheusSource } from "../metrics/prometheus.ts";
 import type { WorkloadRef } from "../metrics/workload.ts";
 import type { Policy } from "../policies/schema.ts";
 import { oomRiskForecast, recommend, type StrategyState } from "../recommend/index.ts";
-import type { Recommendation as StrategyRecommendation } from "../recommend/types.ts";
+import type {
+  DataQuality,
+  Recommendation as StrategyRecommendation,
+  UsageSeries,
+} from "../recommend/types.ts";
 import type { LatestUsage } from "./observe.ts";
 import type { ContainerResources } from "./resources.ts";
 
@@ -149,11 +153,12 @@ export class UsageView {
     resizedAtMs: readonly number[] = [],
   ): StrategyRecommendation | undefined {
     const now = this.opts.now() / 1000;
-    const series = this.history.series(key, now);
-    const quality = this.history.quality(key, now);
-    if (!series || !quality) return undefined;
-    const id = `${key.namespace}/${key.kind}/${key.name}/${key.container}`;
     const r = policy.spec.recommendation;
+    const full = this.history.series(key, now);
+    const fullQuality = this.history.quality(key, now);
+    if (!full || !fullQuality) return undefined;
+    const { series, quality } = withinWindow(full, fullQuality, r.historyWindow / 1000, now);
+    const id = `${key.namespace}/${key.kind}/${key.name}/${key.container}`;
     const params = {
       minHistorySeconds: r.minHistory / 1000,
       fullConfidenceSeconds: r.minHistory / 1000,
@@ -163,6 +168,9 @@ export class UsageView {
       hysteresis: policy.spec.minChangePercent / 100,
       reclaimCooldownSeconds: policy.spec.cooldown / 1000,
       maxResizesPerDay: policy.spec.maxResizesPerContainerDay,
+      // The policy's margins are the strategy's: over the peak the memory limit covers, and over the CPU peak.
+      memoryBaseMargin: r.memoryMarginPercent / 100,
+      cpuMargin: r.cpuMarginPercent / 100,
     };
     const result = recommend(
       "inplace",
@@ -180,4 +188,33 @@ export class UsageView {
     this.strategyState.set(id, result.state);
     return result.recommendation;
   }
+}
+
+/**
+ * The part of a usage history within the policy's `recommendation.historyWindow` before `now`: older windows and
+ * OOM kills are masked (NaN, dropped) rather than cut off, so window indices stay aligned with the strategy's
+ * incremental state; the history length is capped at the window. What the strategy ingested while it was inside
+ * the window is forgotten by its decay, not removed.
+ */
+export function withinWindow(
+  series: UsageSeries,
+  quality: DataQuality,
+  windowSeconds: number,
+  now: number,
+): { series: UsageSeries; quality: DataQuality } {
+  const cutoff = now - windowSeconds;
+  const firstKept = Math.max(0, Math.ceil((cutoff - series.start) / series.step));
+  if (firstKept === 0 && quality.historySeconds <= windowSeconds) return { series, quality };
+  const mask = (values: number[]) => values.map((v, i) => (i < firstKept ? Number.NaN : v));
+  return {
+    series: {
+      ...series,
+      cpuMean: mask(series.cpuMean),
+      cpuPeak: mask(series.cpuPeak),
+      memoryPeak: mask(series.memoryPeak),
+      cpuThrottled: mask(series.cpuThrottled),
+      oomKills: series.oomKills.filter((t) => t >= cutoff),
+    },
+    quality: { ...quality, historySeconds: Math.min(quality.historySeconds, windowSeconds) },
+  };
 }
