@@ -118,3 +118,38 @@ describe.each([
     expect(accepted).toBeLessThanOrEqual(3);
   });
 });
+
+it("reclaims at most maxConcurrentResizes.perNode pods of a node in flight at once", async () => {
+  const onNode = (name: string, nodeName: string) =>
+    pod({
+      name,
+      node: nodeName,
+      cpu: "const(50m)",
+      memory: "const(200Mi)",
+      requests: { cpu: "1", memory: "1Gi" },
+      limits: { cpu: "2", memory: "2Gi" },
+    });
+  sim = await startSim(
+    UPSTREAM,
+    scenario(
+      node("node-1", "8", "16Gi"),
+      node("node-2", "8", "16Gi"),
+      onNode("a-0", "node-1"),
+      onNode("a-1", "node-1"),
+      onNode("a-2", "node-1"),
+      onNode("b-0", "node-2"),
+      clusterPolicy("reclaim", "Apply", `${quickHistory}\n  maxConcurrentResizes: {cluster: 10, perNode: 1}`),
+    ),
+    60,
+  );
+  ctl = await startCtl(sim, { intervalMs: 15_000 });
+  const c = ctl;
+  const firstReclaim = () => c.lastPass()?.decisions.filter((d) => d.action === "resize") ?? [];
+  await waitUntil(() => firstReclaim().length > 0, 60_000, "the first reclaim pass");
+  const decisions = c.lastPass()!.decisions;
+  // One per node in that pass; node-1's other two wait for the one in flight.
+  expect(firstReclaim().map((d) => d.pod)).toEqual(["a-0", "b-0"]);
+  const held = decisions.filter((d) => d.action === "skip");
+  expect(held.map((d) => d.pod)).toEqual(["a-1", "a-2"]);
+  for (const d of held) expect(d.reasons.at(-1)).toContain("max concurrent resizes reached");
+});
