@@ -56,6 +56,8 @@ export interface Recommendation {
   confidence: number;
   /** Time of the newest usage sample the recommendation is based on, ms since epoch. */
   dataUntil: number;
+  /** The recommender advises no decrease now; its own reasons say why. */
+  holds?: boolean;
 }
 
 export interface ContainerObservation {

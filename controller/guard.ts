@@ -133,6 +133,7 @@ export function reclaimDecision(
   const rec = c.recommendation;
   if (!policy.reclaim.enabled) return { reasons: ["reclaim disabled by policy"] };
   if (!rec) return { reasons: ["no recommendation yet"] };
+  if (rec.holds) return { reasons: [] };
   const ageMs = now - rec.dataUntil;
   if (ageMs > policy.reclaim.maxDataAgeMs)
     return { reasons: [`usage data is stale (${Math.round(ageMs / 1000)}s old): no reclaim on stale data`] };

@@ -15,7 +15,7 @@ import type { NodeLike, PodLike } from "../resize/types.ts";
 import type { Actuator } from "./actuator.ts";
 import type { ControllerClock } from "./clock.ts";
 import { type Action, decidePod, type Recommendation } from "./decide.ts";
-import { type ContainerDecision, recommendedFor, wire } from "./decisions.ts";
+import { type ContainerDecision, explainRecommendation, recommendedFor, wire } from "./decisions.ts";
 import type { EventRecorder } from "./events.ts";
 import { ResizeExecutor } from "./execute.ts";
 import { EMPTY_MEMORY, type OutcomeMemory, rememberOutcome } from "./memory.ts";
@@ -129,6 +129,7 @@ export class Reconciler {
             ...same(desiredResources(c)),
             action: "none",
             reasons: ["no policy selects this pod"],
+            explanation: [],
           });
         continue;
       }
@@ -150,6 +151,7 @@ export class Reconciler {
             ...same(desiredResources(c)),
             action: "skip",
             reasons: [`pod is ${pod.status?.phase ?? "not running"}`],
+            explanation: [],
           });
           tally({ kind: "skipped", reason: "not-running" });
         }
@@ -157,7 +159,8 @@ export class Reconciler {
       }
       const decision = decisionPolicy(policy, deps.intervalMs);
       const recommended = new Map<string, ContainerResources>();
-      const notes: string[] = [];
+      /** The recommender's own reasons per container, explained after the action's. */
+      const strategyReasons = new Map<string, string[]>();
       const observation = observePod(pod, deps.flavor, (container) => {
         const scope = containerScope(policy, container);
         const wkey = deps.usage.keyOf(namespace, pod.metadata.name, container);
@@ -177,13 +180,13 @@ export class Reconciler {
               limits: { ...desired.limits, ...rec.limits },
             });
             recommended.set(container, wanted);
-            if (rec.urgency === "reclaim")
-              recommendation = {
-                requests: wanted.requests,
-                confidence: rec.confidence,
-                dataUntil: deps.usage.dataUntil(wkey) ?? Number.NEGATIVE_INFINITY,
-              };
-            else notes.push(...rec.reasons.map((r) => `${container}: recommendation: ${r}`));
+            strategyReasons.set(container, rec.reasons);
+            recommendation = {
+              requests: wanted.requests,
+              confidence: rec.confidence,
+              dataUntil: deps.usage.dataUntil(wkey) ?? Number.NEGATIVE_INFINITY,
+              ...(rec.urgency !== "reclaim" && { holds: true }),
+            };
           }
         }
         return {
@@ -221,7 +224,6 @@ export class Reconciler {
         nodeMemoryBytes: nodes.has(nodeName) ? nodeAllocatable(nodes.get(nodeName)!).memory : undefined,
         now,
       });
-      if (notes.length > 0) action = { ...action, reasons: [...action.reasons, ...notes] } as Action;
 
       if (action.kind === "resize") {
         // Every change goes through the planner: QoS kept, request ≤ limit, node headroom, flavor rules.
@@ -314,6 +316,10 @@ export class Reconciler {
               ? "none"
               : action.kind,
           reasons: [...own, ...shared],
+          explanation: explainRecommendation(
+            strategyReasons.get(c.name) ?? [],
+            own.length + shared.length > 0,
+          ),
         });
       }
       result.savings.set(policyId, savings);

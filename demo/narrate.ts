@@ -193,7 +193,7 @@ export class Narrator {
       const id = `${d.namespace}/${d.pod}`;
       if (!this.pending.has(id) || this.explained.has(id) || d.action === "resize") continue;
       this.explained.add(id);
-      const why = d.reasons.filter((r) => !r.startsWith("recommendation:")).at(-1);
+      const why = d.reasons.at(-1);
       lines.push(
         this.line(
           now,

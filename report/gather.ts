@@ -106,7 +106,8 @@ export function rowsFromDecisions(decisions: readonly ContainerDecision[]): Gath
             current: d.current,
             recommended: d.recommended,
             action: d.action,
-            reasons: d.reasons,
+            // The action's reasons first, then how the recommended values were derived.
+            reasons: [...d.reasons, ...d.explanation],
           },
         ],
   );

@@ -160,6 +160,13 @@ describe("reclaim", () => {
     expect(r.reasons.join(" ")).toContain("memory request 256Mi → 100Mi");
   });
 
+  it("adds no reason of its own when the recommender holds (its reasons say why), unlike a missing one", () => {
+    const held = { ...rec(0.9, 100 * Mi), holds: true };
+    const r = reclaimDecision(container({ recommendation: held }), "Burstable", policy, NOW);
+    expect(r).toEqual({ reasons: [] });
+    expect(reclaimDecision(container(), "Burstable", policy, NOW).reasons).toEqual(["no recommendation yet"]);
+  });
+
   it("respects minAllowed", () => {
     const r = reclaimDecision(container({ recommendation: rec(0.9, 1 * Mi, 1) }), "Burstable", policy, NOW);
     expect(r.target?.requests).toEqual({ cpu: 10, memory: 64 * Mi });

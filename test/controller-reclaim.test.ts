@@ -96,6 +96,11 @@ describe.each([
     const dry = dryDecision();
     expect(dry?.mode).toBe("DryRun");
     expect(parseMemoryBytes(dry!.recommended.requests.memory!)).toBeLessThan(parseMemoryBytes("400Mi"));
+    // The action's reason first, then how each resource's value was derived, once and without prefixes.
+    expect(dry!.reasons[0]).toMatch(/^(cpu|memory) request \S+ → \S+$/);
+    expect(dry!.explanation.filter((r) => r.startsWith("memory limit "))).toHaveLength(1);
+    expect(dry!.explanation.filter((r) => r.startsWith("cpu request "))).toHaveLength(1);
+    expect([...dry!.reasons, ...dry!.explanation].join("\n")).not.toMatch(/recommendation: |hold: /);
     await waitUntil(
       () => {
         const status = s.store.get(

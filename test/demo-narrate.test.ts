@@ -75,7 +75,10 @@ describe("Narrator", () => {
       namespace: "shop",
       pod: "api-0",
       action: "none",
-      reasons: ["recommendation: hold", "reclaim: cooldown after the last resize, 150s left"],
+      reasons: ["cache: OOM-killed 5s ago", "reclaim: cooldown after the last resize, 150s left"],
+      explanation: [
+        "memory limit 945Mi = max(p50 of decayed window peaks 799Mi, peak of the last 72 h 859Mi) + 10 %",
+      ],
     } as ContainerDecision;
     expect(n.decisions([decision], T0 + 70_000)).toEqual([
       "[+01:10] controller  shop/api-0: backs off while the node defers — no new patch (reclaim: cooldown after the last resize, 150s left); the kubelet retries when room frees",
