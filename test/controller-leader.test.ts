@@ -78,3 +78,37 @@ it("only the leader patches; the other takes over when the leader stops", async 
   // controller leads: the handover takes a lease round.)
   expect(getPod(s, "late").status?.containerStatuses?.[0]?.restartCount).toBe(0);
 });
+
+it("writes Lease times as MicroTime (six fractional digits) and event times the API server accepts", async () => {
+  sim = await startSim(
+    UPSTREAM,
+    scenario(
+      node("node-1", "4", "8Gi"),
+      pod({
+        name: "early",
+        memory: "ramp(100Mi, 900Mi, 60s)",
+        requests: { cpu: "100m", memory: "128Mi" },
+        limits: { cpu: "1", memory: "512Mi" },
+      }),
+      clusterPolicy("guard", "Apply"),
+    ),
+    10,
+  );
+  const s = sim;
+  const a = await startCtl(s, { identity: "a" });
+  controllers.push(a);
+  await waitUntil(() => memoryLimit(getPod(s, "early")) !== "512Mi", 30_000, "the OOM guard's raise");
+  await waitUntil(() => (s.requestCounts().get("update leases 200") ?? 0) > 0, 10_000, "a Lease renewal");
+  await waitUntil(() => (s.requestCounts().get("create events 201") ?? 0) > 0, 10_000, "an event");
+  const lease = s.store.get(
+    { group: "coordination.k8s.io", version: "v1", resource: "leases" },
+    "inplace-autoscaler",
+    "inplace-autoscaler",
+  ) as { spec?: { acquireTime?: string; renewTime?: string } } | undefined;
+  expect(lease?.spec?.acquireTime).toMatch(/T\d\d:\d\d:\d\d\.\d{6}Z$/);
+  expect(lease?.spec?.renewTime).toMatch(/T\d\d:\d\d:\d\d\.\d{6}Z$/);
+  // The sim answers 400 to a time a real API server cannot parse: no Lease or Event write was refused (a GET
+  // of the Lease before it exists answers 404, as it should).
+  const refused = [...s.requestCounts()].filter(([k]) => /^(create|update|patch) (leases|events) 4\d\d$/.test(k));
+  expect(refused).toEqual([]);
+});
