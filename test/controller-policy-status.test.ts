@@ -2,7 +2,11 @@
 // ResizePolicies of one name in two namespaces are two policies), and a written status replaces the old one —
 // a skip reason that no longer applies, or the figures of a policy that turned invalid, do not linger.
 
+import pino from "pino";
 import { afterEach, expect, it } from "vitest";
+import { type KubeApi, KubeApiError } from "../controller/kube.ts";
+import { type PolicyObject, PolicyStatusWriter } from "../controller/policy-status.ts";
+import { parsePolicy } from "../policies/validate.ts";
 import type { SimCluster } from "../sim/cluster.ts";
 import { namespace, node, pod, scenario, startCtl, startSim, UPSTREAM } from "./controller-harness.ts";
 
@@ -102,4 +106,44 @@ it("replaces the status: stale skip reasons go, and a policy turned invalid lose
   expect(broken).not.toHaveProperty("podsMatched");
   expect(broken).not.toHaveProperty("counts");
   expect(broken).not.toHaveProperty("projectedSavings");
+});
+
+it("on a conflict re-reads the policy and retries once, from what it holds now; a second conflict is given up", async () => {
+  const object: PolicyObject & Record<string, unknown> = {
+    apiVersion: "autoscaling.inplace.dev/v1alpha1",
+    kind: "ClusterResizePolicy",
+    metadata: { name: "p", resourceVersion: "1", generation: 1 },
+    spec: { mode: "DryRun" },
+  };
+  const fresh = {
+    ...object,
+    metadata: { ...object.metadata, resourceVersion: "2" },
+    status: { conditions: [{ type: "Reviewed", status: "True" }] },
+  };
+  const puts: { resourceVersion?: string; conditions: { type: string }[] }[] = [];
+  let conflicts = 0;
+  const api = {
+    server: "fake",
+    async request(method: string, _path: string, opts?: { body?: unknown }) {
+      if (method === "GET") return fresh;
+      const body = opts?.body as PolicyObject & { status: { conditions: { type: string }[] } };
+      puts.push({ resourceVersion: body.metadata.resourceVersion, conditions: body.status.conditions });
+      if (conflicts-- > 0)
+        throw new KubeApiError(409, "Conflict", "the object has been modified", "PUT", _path);
+      return body;
+    },
+  } as unknown as KubeApi;
+  const writer = new PolicyStatusWriter(api, pino({ level: "silent" }), () => {});
+  const result = parsePolicy(object);
+
+  conflicts = 1;
+  await writer.write([{ object, result }], undefined, Date.UTC(2026, 0, 1));
+  expect(puts.map((p) => p.resourceVersion)).toEqual(["1", "2"]);
+  // The retry keeps what the re-read object holds (another writer's condition).
+  expect(puts[1]!.conditions.map((c) => c.type)).toEqual(["Ready", "Reviewed"]);
+
+  puts.length = 0;
+  conflicts = 2;
+  await writer.write([{ object, result }], undefined, Date.UTC(2026, 0, 1));
+  expect(puts).toHaveLength(2);
 });
