@@ -160,7 +160,9 @@ export class UsageView {
     const { series, quality } = withinWindow(full, fullQuality, r.historyWindow / 1000, now);
     const id = `${key.namespace}/${key.kind}/${key.name}/${key.container}`;
     const params = {
+      // The policy's minHistory is the history needed before any decrease, memory's included.
       minHistorySeconds: r.minHistory / 1000,
+      memoryMinHistorySeconds: r.minHistory / 1000,
       fullConfidenceSeconds: r.minHistory / 1000,
       memoryRequestPercentile: r.memoryPercentile / 100,
       cpuRequestPercentile: r.cpuPercentile / 100,
