@@ -109,6 +109,8 @@ it("writes Lease times as MicroTime (six fractional digits) and event times the 
   expect(lease?.spec?.renewTime).toMatch(/T\d\d:\d\d:\d\d\.\d{6}Z$/);
   // The sim answers 400 to a time a real API server cannot parse: no Lease or Event write was refused (a GET
   // of the Lease before it exists answers 404, as it should).
-  const refused = [...s.requestCounts()].filter(([k]) => /^(create|update|patch) (leases|events) 4\d\d$/.test(k));
+  const refused = [...s.requestCounts()].filter(([k]) =>
+    /^(create|update|patch) (leases|events) 4\d\d$/.test(k),
+  );
   expect(refused).toEqual([]);
 });
