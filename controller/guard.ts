@@ -59,7 +59,8 @@ export function oomGuardDecision(
     c.oomKilledAt !== undefined &&
     now - c.oomKilledAt <= RECENT_OOM_MS &&
     c.oomKilledAt > (context.lastRaisedAt ?? Number.NEGATIVE_INFINITY);
-  if (oomKilled) triggers.push(`OOM-killed ${Math.round((now - c.oomKilledAt!) / 1000)}s ago`);
+  // The kill is stamped by the cluster's clock, which may run ahead of ours: never "-5s ago".
+  if (oomKilled) triggers.push(`OOM-killed ${Math.max(0, Math.round((now - c.oomKilledAt!) / 1000))}s ago`);
   if (triggers.length === 0) return { reasons: [] };
 
   const risk = Math.max(c.workingSetBytes ?? 0, c.forecastPeakBytes ?? 0);

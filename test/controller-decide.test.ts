@@ -103,6 +103,12 @@ describe("OOM guard", () => {
     ).toBeUndefined();
   });
 
+  it("answers a kill stamped by a cluster clock ahead of ours, without a negative age", () => {
+    const r = oomGuardDecision(container({ oomKilledAt: NOW + 30_000 }), "Burstable", policy, NOW);
+    expect(r.target?.limits.memory).toBe(1024 * Mi);
+    expect(r.reasons).toContain("OOM-killed 0s ago");
+  });
+
   it("never raises a limit beyond the node's memory", () => {
     const r = oomGuardDecision(container({ oomKilledAt: NOW - 1_000 }), "Burstable", policy, NOW, {
       nodeMemoryBytes: 700 * Mi,
