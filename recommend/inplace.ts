@@ -1,13 +1,17 @@
 // Our strategy. Memory: the limit covers the highest per-window peak of the last 3 days (and a percentile of
-// decayed peaks) plus a margin that grows with each recent OOM kill, i.e. where the workload proved more
-// volatile than the margin allowed; it is raised at once after an OOM kill or when the trend forecast reaches
-// the limit within the horizon. CPU: the request is a percentile of decayed usage; the limit follows the recent
-// peak plus a margin that grows with the largest recent 1-h rise, and jumps when the container is throttled.
-// Decreases need enough fresh history and pass hysteresis, a cooldown and a daily cap; guards bypass the last
-// two. Defaults were tuned on the "tune" half of the traces (replay/split.ts).
+// decayed peaks) plus a margin that grows with the largest recent rise of a peak over the day before it (the
+// volatility a "peak + margin" limit must absorb, as in Autopilot) and with each recent OOM kill; it is raised
+// at once after an OOM kill or when the trend forecast reaches the limit within the horizon, and lowered only
+// after a full day of history and a long cooldown. CPU: the request is a percentile of decayed usage; the
+// limit follows the recent peak plus a margin that grows with the largest recent 1-h rise, jumps when the
+// container is throttled, and is raised with some headroom but lowered only by a clear step, so it does not
+// chase every burst. Decreases need enough fresh history and pass hysteresis, a cooldown counted from applied
+// resizes, and a daily cap; guards bypass the last two. Defaults were tuned on the "tune" half of the traces
+// (replay/split.ts).
 
 import { DecayingHistogram, exponentialBuckets } from "./histogram.ts";
 import { oomRiskForecast } from "./oom-forecast.ts";
+import { RiseTracker } from "./rise.ts";
 import type { Recommendation, RecommendInput, ResourceAmounts, Urgency, UsageSeries } from "./types.ts";
 
 const HOUR = 3600;
@@ -26,6 +30,10 @@ export interface InplaceParams {
   riseSpanSeconds: number;
   /** half-life with which the largest observed rise is forgotten */
   riseHalfLifeSeconds: number;
+  /** span over which a memory rise is measured (a window's peak vs the max of the span before it) */
+  memoryRiseSpanSeconds: number;
+  /** share of the largest recent memory rise added to the memory margin */
+  memoryRiseWeight: number;
   maxMargin: number;
   oomBumpRatio: number;
   /** extra memory margin per OOM kill within oomWindowSeconds: the margin grows where the workload proved
@@ -49,6 +57,10 @@ export interface InplaceParams {
   hysteresis: number;
   /** hysteresis for CPU, which can follow usage more closely: a CPU shortfall throttles, it does not kill */
   cpuHysteresis: number;
+  /** minimum relative CPU decrease (larger than the raise hysteresis: lowering only to raise again is churn) */
+  cpuReclaimHysteresis: number;
+  /** extra share above the planned CPU limit when raising it */
+  cpuRaiseHeadroom: number;
   raiseCooldownSeconds: number;
   reclaimCooldownSeconds: number;
   cpuReclaimCooldownSeconds: number;
@@ -57,6 +69,8 @@ export interface InplaceParams {
   maxResizesPerDay: number;
   /** no decrease before this much history */
   minHistorySeconds: number;
+  /** … and for memory at least this much: a memory shortfall kills, so wait until a daily peak was seen */
+  memoryMinHistorySeconds: number;
   /** confidence reaches 1 at this much history (times completeness) */
   fullConfidenceSeconds: number;
   minCpuMillis: number;
@@ -71,7 +85,9 @@ export const INPLACE_DEFAULTS: InplaceParams = {
   memoryBaseMargin: 0.1,
   riseSpanSeconds: HOUR,
   riseHalfLifeSeconds: 3 * DAY,
-  maxMargin: 0.6,
+  memoryRiseSpanSeconds: DAY,
+  memoryRiseWeight: 1.2,
+  maxMargin: 1,
   oomBumpRatio: 1.3,
   oomMarginStep: 0.1,
   oomWindowSeconds: 3 * DAY,
@@ -86,13 +102,16 @@ export const INPLACE_DEFAULTS: InplaceParams = {
   cpuRiseWeight: 0.05,
   throttleThreshold: 0.01,
   hysteresis: 0.1,
-  cpuHysteresis: 0.05,
+  cpuHysteresis: 0.1,
+  cpuReclaimHysteresis: 0.2,
+  cpuRaiseHeadroom: 0.05,
   raiseCooldownSeconds: 300,
-  reclaimCooldownSeconds: 2 * HOUR,
+  reclaimCooldownSeconds: 8 * HOUR,
   cpuReclaimCooldownSeconds: 600,
-  cpuReclaimCooldownWindows: 12,
+  cpuReclaimCooldownWindows: 72,
   maxResizesPerDay: 48,
   minHistorySeconds: 12 * HOUR,
+  memoryMinHistorySeconds: DAY,
   fullConfidenceSeconds: 7 * DAY,
   minCpuMillis: 10,
   minMemoryBytes: 32 * MIB,
@@ -106,10 +125,10 @@ export interface InplaceState {
   memory: DecayingHistogram;
   cpu: DecayingHistogram;
   ingestedUntil: number;
-  /** largest relative rise of a window's CPU peak over the max of the preceding span, decayed */
-  cpuRise: number;
-  /** created at the first ingest, when the window length is known */
-  cpuWindowMax: SlidingMax | undefined;
+  /** largest rise of a window's CPU peak over the preceding riseSpanSeconds, and of a memory peak over the
+   * preceding memoryRiseSpanSeconds; created at the first ingest, when the window length is known */
+  cpuRise: RiseTracker | undefined;
+  memoryRise: RiseTracker | undefined;
   oomsSeen: number;
 }
 
@@ -120,8 +139,8 @@ export function initInplaceState(params: Partial<InplaceParams> = {}): InplaceSt
     memory: new DecayingHistogram(MEMORY_BUCKETS, p.memoryHalfLifeSeconds),
     cpu: new DecayingHistogram(CPU_BUCKETS, p.cpuHalfLifeSeconds),
     ingestedUntil: Number.NEGATIVE_INFINITY,
-    cpuRise: 0,
-    cpuWindowMax: undefined,
+    cpuRise: undefined,
+    memoryRise: undefined,
     oomsSeen: 0,
   };
 }
@@ -142,61 +161,16 @@ function ingest(series: UsageSeries, state: InplaceState, p: InplaceParams, now:
   if (end <= first) return;
   state.memory.addGrid(memoryPeak, first, Math.min(end, memoryPeak.length), start, step);
   state.cpu.addGrid(cpuMean, first, Math.min(end, cpuMean.length), start, step);
-  // The largest rise of a CPU peak over the max of the preceding span, decayed per window.
-  const span = Math.max(1, Math.round(p.riseSpanSeconds / step));
   const decayPerWindow = 2 ** (-step / p.riseHalfLifeSeconds);
-  state.cpuWindowMax ??= new SlidingMax(span + 1);
-  const windowMax = state.cpuWindowMax;
-  let rise = state.cpuRise;
+  const spanOf = (seconds: number) => Math.max(1, Math.round(seconds / step));
+  state.cpuRise ??= new RiseTracker(spanOf(p.riseSpanSeconds), decayPerWindow);
+  state.memoryRise ??= new RiseTracker(spanOf(p.memoryRiseSpanSeconds), decayPerWindow);
   for (let i = first; i < Math.min(end, cpuMean.length); i++) {
-    rise *= decayPerWindow;
-    const cpu = cpuMean[i]!;
-    if (Number.isNaN(cpu)) continue;
     const peak = i < cpuPeak.length ? cpuPeak[i]! : Number.NaN;
-    const value = Number.isNaN(peak) ? cpu : peak;
-    const before = windowMax.maxSince(i - span);
-    if (before > 0 && value / before - 1 > rise) rise = value / before - 1;
-    windowMax.push(i, value);
+    state.cpuRise.add(i, Number.isNaN(peak) ? cpuMean[i]! : peak);
   }
-  state.cpuRise = rise;
+  for (let i = first; i < Math.min(end, memoryPeak.length); i++) state.memoryRise.add(i, memoryPeak[i]!);
   state.ingestedUntil = start + end * step;
-}
-
-/** Maximum over the last `capacity` window indices (monotone deque in a ring: O(1) amortised, no garbage). */
-export class SlidingMax {
-  private readonly index: Int32Array;
-  private readonly value: Float64Array;
-  private head = 0;
-  private size = 0;
-
-  constructor(capacity: number) {
-    this.index = new Int32Array(capacity);
-    this.value = new Float64Array(capacity);
-  }
-
-  /** Call maxSince(i − capacity + 1) or later first, so the ring has room. */
-  push(i: number, v: number): void {
-    const cap = this.index.length;
-    while (this.size > 0 && this.value[(this.head + this.size - 1) % cap]! <= v) this.size--;
-    if (this.size === cap) {
-      this.head = (this.head + 1) % cap;
-      this.size--;
-    }
-    const at = (this.head + this.size) % cap;
-    this.index[at] = i;
-    this.value[at] = v;
-    this.size++;
-  }
-
-  /** max over pushed windows with index ≥ from (NaN when none) */
-  maxSince(from: number): number {
-    const cap = this.index.length;
-    while (this.size > 0 && this.index[this.head]! < from) {
-      this.head = (this.head + 1) % cap;
-      this.size--;
-    }
-    return this.size > 0 ? this.value[this.head]! : Number.NaN;
-  }
 }
 
 interface ResourcePlan {
@@ -222,7 +196,11 @@ function planMemory(
   const recent = maxOver(series.memoryPeak, end - Math.round(p.memoryRecentSeconds / series.step), end);
   if (Number.isNaN(recent) || state.memory.isEmpty()) return undefined;
   const recentOoms = series.oomKills.filter((t) => t <= now && now - t < p.oomWindowSeconds).length;
-  const margin = Math.min(p.maxMargin, p.memoryBaseMargin + recentOoms * p.oomMarginStep);
+  const rise = state.memoryRise?.rise ?? 0;
+  const margin = Math.min(
+    p.maxMargin,
+    p.memoryBaseMargin + recentOoms * p.oomMarginStep + rise * p.memoryRiseWeight,
+  );
   const high = state.memory.upperPercentile(p.memoryLimitPercentile);
   const base = Math.max(high, recent);
   let limit = Math.max(p.minMemoryBytes, Math.ceil(base * (1 + margin)));
@@ -231,11 +209,13 @@ function planMemory(
   reasons.push(
     `memory limit ${fmtMi(limit)} = max(p${p.memoryLimitPercentile * 100} of decayed window peaks ${fmtMi(high)}, ` +
       `peak of the last ${p.memoryRecentSeconds / HOUR} h ${fmtMi(recent)}) + ${pct(margin)} ` +
-      `(base ${pct(p.memoryBaseMargin)} + ${pct(p.oomMarginStep)} for each of ${recentOoms} OOM kills in ${p.oomWindowSeconds / DAY} d) over ${history} d`,
+      `(base ${pct(p.memoryBaseMargin)} + ${pct(p.oomMarginStep)} for each of ${recentOoms} OOM kills in ${p.oomWindowSeconds / DAY} d ` +
+      `+ ${pct(p.memoryRiseWeight)} of the largest rise over a ${p.memoryRiseSpanSeconds / HOUR} h peak, ${pct(rise)}) over ${history} d`,
   );
   inputs.memoryRecentPeak = recent;
   inputs.memoryHighPercentile = high;
   inputs.memoryMargin = margin;
+  inputs.memoryRise = rise;
   let guard: string | undefined;
   const currentLimit = current.limits.memory;
   if (currentLimit !== undefined && newOoms.length > 0) {
@@ -280,7 +260,7 @@ function planCpu(
   const recentWindows = Math.max(p.cpuRecentWindows, Math.round(p.cpuRecentSeconds / series.step));
   const recent = maxOver(series.cpuPeak, end - recentWindows, end);
   const high = state.cpu.upperPercentile(p.cpuLimitPercentile);
-  const margin = Math.min(p.maxMargin, p.cpuMargin + state.cpuRise * p.cpuRiseWeight);
+  const margin = Math.min(p.maxMargin, p.cpuMargin + (state.cpuRise?.rise ?? 0) * p.cpuRiseWeight);
   let limitCores = Math.max(Number.isNaN(recent) ? 0 : recent, high) * (1 + margin);
   const throttled = maxOver(series.cpuThrottled, end - 1, end);
   let guard: string | undefined;
@@ -293,6 +273,10 @@ function planCpu(
     limitCores = Math.max(limitCores, raised);
     guard = `throttled ${pct(throttled)} of CFS periods: CPU limit raised to ${Math.ceil(limitCores * 1000)}m`;
   }
+  // A raise goes a step beyond the peak: demand that has just grown tends to grow further, and each small
+  // raise would be one more resize.
+  const raising = currentLimit !== undefined && limitCores * 1000 >= currentLimit * (1 + p.cpuHysteresis);
+  if (raising) limitCores *= 1 + p.cpuRaiseHeadroom;
   const limit = Math.max(p.minCpuMillis, Math.ceil(limitCores * 1000));
   const request = Math.min(
     limit,
@@ -300,7 +284,8 @@ function planCpu(
   );
   reasons.push(
     `cpu request ${request}m = p${p.cpuRequestPercentile * 100} of decayed usage; limit ${limit}m = ` +
-      `max(p${p.cpuLimitPercentile * 100} ${high.toFixed(3)}, last ${p.cpuRecentSeconds / 60} min peak ${recent.toFixed(3)} cores) + ${pct(margin)}`,
+      `max(p${p.cpuLimitPercentile * 100} ${high.toFixed(3)}, last ${p.cpuRecentSeconds / 60} min peak ${recent.toFixed(3)} cores) + ${pct(margin)}` +
+      (raising ? `, raised with ${pct(p.cpuRaiseHeadroom)} headroom` : ""),
   );
   if (guard) reasons.push(guard);
   inputs.cpuRecentPeak = recent;
@@ -345,7 +330,10 @@ export function recommendInplace(input: RecommendInput<InplaceParams>, state: In
   const newestResize = resizes.length > 0 ? resizes[resizes.length - 1]! : Number.NEGATIVE_INFINITY;
   const lastResize = (r: "cpu" | "memory") =>
     input.lastResizedAt ? (input.lastResizedAt[r] ?? Number.NEGATIVE_INFINITY) : newestResize;
-  const mayDecrease = quality.historySeconds >= p.minHistorySeconds && !quality.stale;
+  const minHistory = {
+    cpu: p.minHistorySeconds,
+    memory: Math.max(p.minHistorySeconds, p.memoryMinHistorySeconds),
+  };
   const requests: ResourceAmounts = {};
   const limits: ResourceAmounts = {};
   let urgency: Urgency = "hold";
@@ -378,12 +366,12 @@ export function recommendInplace(input: RecommendInput<InplaceParams>, state: In
       resizesToday < p.maxResizesPerDay
     ) {
       act = "raise";
-    } else if (down <= -hysteresis && up <= 0) {
-      if (!mayDecrease) {
+    } else if (down <= -(r === "cpu" ? p.cpuReclaimHysteresis : p.hysteresis) && up <= 0) {
+      if (quality.stale || quality.historySeconds < minHistory[r]) {
         reasons.push(
           quality.stale
             ? `${r}: data is stale (newest sample ${Math.round(quality.newestSampleAge)} s old): no decrease`
-            : `${r}: only ${(quality.historySeconds / HOUR).toFixed(1)} h of history (< ${p.minHistorySeconds / HOUR} h): no decrease`,
+            : `${r}: only ${(quality.historySeconds / HOUR).toFixed(1)} h of history (< ${minHistory[r] / HOUR} h): no decrease`,
         );
       } else if (now - lastResized < reclaimCooldown) {
         reasons.push(`${r}: decrease waits for the ${reclaimCooldown / 60} min cooldown`);

@@ -162,12 +162,58 @@ describe("inplace strategy", () => {
     const memoryJustResized = withResizes({ resizedAt: [now - 60], lastResizedAt: { memory: now - 60 } });
     expect(memoryJustResized.limits.memory).toBeUndefined();
     expect(memoryJustResized.limits.cpu).toBeDefined();
-    expect(memoryJustResized.reasons.join("\n")).toMatch(/memory: decrease waits for the 120 min cooldown/);
+    expect(memoryJustResized.reasons.join("\n")).toContain(
+      `memory: decrease waits for the ${INPLACE_DEFAULTS.reclaimCooldownSeconds / 60} min cooldown`,
+    );
     // Without per-resource times the newest applied resize restarts every cooldown.
     const anyJustResized = withResizes({ resizedAt: [now - 60] });
     expect(anyJustResized.urgency).toBe("hold");
-    const longAgo = withResizes({ resizedAt: [now - 3 * HOUR] });
+    const longAgo = withResizes({ resizedAt: [now - INPLACE_DEFAULTS.reclaimCooldownSeconds - HOUR] });
     expect(longAgo.urgency).toBe("reclaim");
+  });
+
+  it("adds margin for a workload whose daily peak rose, not for a flat one with the same peak", () => {
+    const flat = series(new Array(3 * 288).fill(400 * MIB));
+    const rising = series(Array.from({ length: 3 * 288 }, (_, i) => (i < 288 ? 300 : 400) * MIB));
+    const current = pod(4096 * MIB, 2048 * MIB);
+    const flatRec = run(flat, current);
+    const risingRec = run(rising, current);
+    expect(flatRec.limits.memory!).toBeLessThan(400 * MIB * (1 + INPLACE_DEFAULTS.memoryBaseMargin) + MIB);
+    // A 33 % rise over the previous day's peak, decayed for two days (half-life 3 d): about 21 % more margin.
+    expect(risingRec.limits.memory!).toBeGreaterThan(flatRec.limits.memory! * 1.2);
+    expect(risingRec.inputs.memoryRise).toBeGreaterThan(0.2);
+    expect(risingRec.reasons.join("\n")).toMatch(/of the largest rise over a 24 h peak, 2\d %/);
+  });
+
+  it("lowers CPU after half a day of history but memory only after a full day", () => {
+    const windows = 16 * 12;
+    const s = series(new Array(windows).fill(300 * MIB), new Array(windows).fill(0.2));
+    const rec = run(s, pod(4096 * MIB, 2048 * MIB));
+    expect(rec.urgency).toBe("reclaim");
+    expect(rec.limits.cpu!).toBeLessThan(300);
+    expect(rec.limits.memory).toBeUndefined();
+    expect(rec.reasons.join("\n")).toMatch(/memory: only 16\.0 h of history \(< 24 h\): no decrease/);
+  });
+
+  it("keeps a CPU limit that is less than cpuReclaimHysteresis above the plan (no churn on small dips)", () => {
+    const days = 2 * 288;
+    const s = series(new Array(days).fill(400 * MIB), new Array(days).fill(0.5));
+    const slightlyHigh = run(s, pod(460 * MIB, 400 * MIB, 600, 520));
+    expect(slightlyHigh.limits.cpu).toBeUndefined();
+    const farAbove = run(s, pod(460 * MIB, 400 * MIB, 1000, 520));
+    expect(farAbove.limits.cpu!).toBeLessThan(600);
+  });
+
+  it("raises a throttled CPU limit with headroom beyond the estimated demand", () => {
+    const cpu = new Array(24).fill(1.0);
+    const s = series(new Array(24).fill(300 * MIB), cpu);
+    s.cpuThrottled = cpu.map(() => 0.5);
+    const rec = run(s, pod(512 * MIB, 400 * MIB, 1000, 500));
+    const demand = 2.0 * (1 + INPLACE_DEFAULTS.cpuMargin);
+    expect(rec.limits.cpu!).toBeGreaterThanOrEqual(
+      Math.floor(demand * (1 + INPLACE_DEFAULTS.cpuRaiseHeadroom) * 1000),
+    );
+    expect(rec.reasons.join("\n")).toMatch(/raised with 5 % headroom/);
   });
 
   it("property: recommendations are integers, request ≤ limit, and never below the observed peak", () => {
@@ -271,7 +317,7 @@ describe("other strategies through recommend()", () => {
 
 describe("SlidingMax", () => {
   it("property: equals the brute-force maximum of the last span windows", async () => {
-    const { SlidingMax } = await import("../recommend/inplace.ts");
+    const { SlidingMax } = await import("../recommend/rise.ts");
     fc.assert(
       fc.property(
         fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { maxLength: 300 }),
