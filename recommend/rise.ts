@@ -17,12 +17,19 @@ export class SlidingMax {
   /** Call maxSince(i − capacity + 1) or later first, so the ring has room. */
   push(i: number, v: number): void {
     const cap = this.index.length;
-    while (this.size > 0 && this.value[(this.head + this.size - 1) % cap]! <= v) this.size--;
+    // Ring positions wrap by a compare, not a modulo: this runs once per window of every container.
+    let last = this.head + this.size - 1;
+    if (last >= cap) last -= cap;
+    while (this.size > 0 && this.value[last]! <= v) {
+      this.size--;
+      last = last === 0 ? cap - 1 : last - 1;
+    }
     if (this.size === cap) {
-      this.head = (this.head + 1) % cap;
+      this.head = this.head + 1 === cap ? 0 : this.head + 1;
       this.size--;
     }
-    const at = (this.head + this.size) % cap;
+    let at = this.head + this.size;
+    if (at >= cap) at -= cap;
     this.index[at] = i;
     this.value[at] = v;
     this.size++;
@@ -32,7 +39,7 @@ export class SlidingMax {
   maxSince(from: number): number {
     const cap = this.index.length;
     while (this.size > 0 && this.index[this.head]! < from) {
-      this.head = (this.head + 1) % cap;
+      this.head = this.head + 1 === cap ? 0 : this.head + 1;
       this.size--;
     }
     return this.size > 0 ? this.value[this.head]! : Number.NaN;
