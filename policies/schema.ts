@@ -115,8 +115,8 @@ export const DEFAULT_SPEC: PolicySpec = {
   recommendation: {
     cpuPercentile: 90,
     memoryPercentile: 95,
-    cpuMarginPercent: 15,
-    memoryMarginPercent: 15,
+    cpuMarginPercent: 5,
+    memoryMarginPercent: 10,
     historyWindow: 8 * 86_400_000,
     minHistory: 86_400_000,
   },
