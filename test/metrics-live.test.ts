@@ -59,6 +59,22 @@ spec:
     resources: {requests: {cpu: 100m, memory: 256Mi}, limits: {cpu: 200m, memory: 512Mi}}
 `;
 
+/** Waits until Prometheus holds `wanted` samples of the web pod's working set in the last minute. */
+async function scrapedSamples(url: string, wanted: number, timeoutMs: number): Promise<void> {
+  const query =
+    'count_over_time(container_memory_working_set_bytes{namespace="shop",pod="web-6b7f9-x1"}[1m])';
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`);
+    const body = (await response.json()) as { data?: { result?: { value: [number, string] }[] } };
+    const count = Number(body.data?.result?.[0]?.value[1] ?? 0);
+    if (count >= wanted) return;
+    if (Date.now() > deadline)
+      throw new Error(`Prometheus scraped only ${count} of ${wanted} samples in time`);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
 describe("live: Prometheus scraping the simulated cluster", () => {
   let sim: SimCluster;
   let prometheus: RunningPrometheus;
@@ -105,12 +121,13 @@ describe("live: Prometheus scraping the simulated cluster", () => {
       metricsServer: new MetricsServerSource(kubeconfig),
       resolveWorkload: (namespace, pod) => workloads.get(`${namespace}/${pod}`),
     });
-    // Let Prometheus scrape a few windows' worth.
-    await new Promise((resolve) => setTimeout(resolve, 4 * STEP * 1000));
+    // Let Prometheus scrape a few windows' worth: count its samples rather than sleep a fixed time, so a loaded
+    // machine (slow start, skipped scrapes) still gets at least two complete windows.
+    await scrapedSamples(prometheus.url, 4 * STEP, 80_000);
     now = Date.now() / 1000;
     await collector.tick(now);
     status = await collector.settled();
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     await prometheus?.stop();
