@@ -165,11 +165,9 @@ function ingest(series: UsageSeries, state: InplaceState, p: InplaceParams, now:
   const spanOf = (seconds: number) => Math.max(1, Math.round(seconds / step));
   state.cpuRise ??= new RiseTracker(spanOf(p.riseSpanSeconds), decayPerWindow);
   state.memoryRise ??= new RiseTracker(spanOf(p.memoryRiseSpanSeconds), decayPerWindow);
-  for (let i = first; i < Math.min(end, cpuMean.length); i++) {
-    const peak = i < cpuPeak.length ? cpuPeak[i]! : Number.NaN;
-    state.cpuRise.add(i, Number.isNaN(peak) ? cpuMean[i]! : peak);
-  }
-  for (let i = first; i < Math.min(end, memoryPeak.length); i++) state.memoryRise.add(i, memoryPeak[i]!);
+  // A window's CPU rise is measured on its peak, or on its mean where the peak is missing.
+  state.cpuRise.addWindows(cpuPeak, cpuMean, first, Math.min(end, cpuMean.length));
+  state.memoryRise.addWindows(memoryPeak, memoryPeak, first, Math.min(end, memoryPeak.length));
   state.ingestedUntil = start + end * step;
 }
 

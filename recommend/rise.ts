@@ -2,69 +2,87 @@
 // decayed with a half-life. A limit set at "recent max + margin" is breached exactly when such a rise exceeds
 // the margin, so the margin grows with it.
 
-/** Maximum over the last `capacity` window indices (monotone deque in a ring: O(1) amortised, no garbage). */
-export class SlidingMax {
-  private readonly index: Int32Array;
-  private readonly value: Float64Array;
-  private head = 0;
-  private size = 0;
-
-  constructor(capacity: number) {
-    this.index = new Int32Array(capacity);
-    this.value = new Float64Array(capacity);
-  }
-
-  /** Call maxSince(i − capacity + 1) or later first, so the ring has room. */
-  push(i: number, v: number): void {
-    const cap = this.index.length;
-    // Ring positions wrap by a compare, not a modulo: this runs once per window of every container.
-    let last = this.head + this.size - 1;
-    if (last >= cap) last -= cap;
-    while (this.size > 0 && this.value[last]! <= v) {
-      this.size--;
-      last = last === 0 ? cap - 1 : last - 1;
-    }
-    if (this.size === cap) {
-      this.head = this.head + 1 === cap ? 0 : this.head + 1;
-      this.size--;
-    }
-    let at = this.head + this.size;
-    if (at >= cap) at -= cap;
-    this.index[at] = i;
-    this.value[at] = v;
-    this.size++;
-  }
-
-  /** max over pushed windows with index ≥ from (NaN when none) */
-  maxSince(from: number): number {
-    const cap = this.index.length;
-    while (this.size > 0 && this.index[this.head]! < from) {
-      this.head = this.head + 1 === cap ? 0 : this.head + 1;
-      this.size--;
-    }
-    return this.size > 0 ? this.value[this.head]! : Number.NaN;
-  }
-}
+/** Deque rings start this small and double on demand: most series keep few candidates for the maximum. */
+const INITIAL_CAPACITY = 16;
 
 /** The largest relative rise of a window's value over the max of the preceding `spanWindows`, decayed. */
 export class RiseTracker {
   /** current decayed largest rise (0 = never rose) */
   rise = 0;
-  private readonly before: SlidingMax;
+  // Sliding maximum of the preceding span as a monotone deque (window indices with strictly decreasing
+  // values) in a ring of typed arrays: O(1) amortised per window, no garbage per window.
+  private index: Int32Array;
+  private value: Float64Array;
+  private head = 0;
+  private size = 0;
 
   constructor(
     private readonly spanWindows: number,
     private readonly decayPerWindow: number,
   ) {
-    this.before = new SlidingMax(spanWindows + 1);
+    const capacity = Math.min(spanWindows + 1, INITIAL_CAPACITY);
+    this.index = new Int32Array(capacity);
+    this.value = new Float64Array(capacity);
   }
 
-  /** Feed window i (in increasing order); NaN values only age the rise. */
-  add(i: number, value: number): void {
-    this.rise *= this.decayPerWindow;
-    if (Number.isNaN(value)) return;
-    const before = this.before.maxSince(i - this.spanWindows);
-    if (before > 0 && value / before - 1 > this.rise) this.rise = value / before - 1;
-    this.before.push(i, value);
+  /**
+   * Feeds windows from..to (increasing, after any fed before). Window i's value is primary[i], or fallback[i]
+   * where primary has none (shorter or NaN); NaN values only age the rise.
+   */
+  addWindows(primary: readonly number[], fallback: readonly number[], from: number, to: number): void {
+    const span = this.spanWindows;
+    const decay = this.decayPerWindow;
+    let index = this.index;
+    let value = this.value;
+    let cap = index.length;
+    let head = this.head;
+    let size = this.size;
+    let rise = this.rise;
+    for (let i = from; i < to; i++) {
+      rise *= decay;
+      let v = i < primary.length ? primary[i]! : Number.NaN;
+      if (Number.isNaN(v)) v = fallback[i]!;
+      if (Number.isNaN(v)) continue;
+      // Drop candidates older than the span, then compare with the maximum of what remains.
+      const oldest = i - span;
+      while (size > 0 && index[head]! < oldest) {
+        head = head + 1 === cap ? 0 : head + 1;
+        size--;
+      }
+      if (size > 0) {
+        const before = value[head]!;
+        if (before > 0 && v / before - 1 > rise) rise = v / before - 1;
+      }
+      // Ring positions wrap by a compare, not a modulo: this runs once per window of every container.
+      let last = head + size - 1;
+      if (last >= cap) last -= cap;
+      while (size > 0 && value[last]! <= v) {
+        size--;
+        last = last === 0 ? cap - 1 : last - 1;
+      }
+      if (size === cap) {
+        // At most span + 1 candidates ever coexist, so a full ring below that size grows (unrolled, oldest first).
+        const grown = Math.min(cap * 2, span + 1);
+        const nextIndex = new Int32Array(grown);
+        const nextValue = new Float64Array(grown);
+        for (let k = 0; k < size; k++) {
+          const src = head + k < cap ? head + k : head + k - cap;
+          nextIndex[k] = index[src]!;
+          nextValue[k] = value[src]!;
+        }
+        index = this.index = nextIndex;
+        value = this.value = nextValue;
+        cap = grown;
+        head = 0;
+      }
+      let slot = head + size;
+      if (slot >= cap) slot -= cap;
+      index[slot] = i;
+      value[slot] = v;
+      size++;
+    }
+    this.head = head;
+    this.size = size;
+    this.rise = rise;
   }
 }

@@ -315,20 +315,88 @@ describe("other strategies through recommend()", () => {
   });
 });
 
-describe("SlidingMax", () => {
-  it("property: equals the brute-force maximum of the last span windows", async () => {
-    const { SlidingMax } = await import("../recommend/rise.ts");
+describe("RiseTracker", () => {
+  // The definition, computed the slow way: window i's value v (primary, else fallback; NaN skipped) rises by
+  // v / max(values of the preceding span) − 1, and the largest rise decays by a factor per window.
+  function bruteForceRises(primary: number[], fallback: number[], span: number, decay: number): number[] {
+    const valueAt = (i: number) => {
+      const v = i < primary.length ? primary[i]! : Number.NaN;
+      return Number.isNaN(v) ? fallback[i]! : v;
+    };
+    const rises: number[] = [];
+    let rise = 0;
+    for (let i = 0; i < fallback.length; i++) {
+      rise *= decay;
+      const v = valueAt(i);
+      if (!Number.isNaN(v)) {
+        let before = Number.NaN;
+        for (let j = Math.max(0, i - span); j < i; j++) {
+          const w = valueAt(j);
+          if (!Number.isNaN(w) && !(w <= before)) before = w;
+        }
+        if (before > 0 && v / before - 1 > rise) rise = v / before - 1;
+      }
+      rises.push(rise);
+    }
+    return rises;
+  }
+
+  it("grows its ring after older peaks have left the span and still matches the definition", async () => {
+    const { RiseTracker } = await import("../recommend/rise.ts");
+    // A peak and a step down leave the span first (the ring's start moves), then a long decline makes every
+    // window a candidate for the maximum, so the ring grows while wrapped.
+    const values = [
+      1000,
+      500,
+      ...Array<number>(45).fill(390),
+      ...Array.from({ length: 60 }, (_, k) => 400 - k),
+    ];
+    values.push(450, 300, 460);
+    const expected = bruteForceRises(values, values, 40, 0.99);
+    const tracker = new RiseTracker(40, 0.99);
+    values.forEach((_, i) => {
+      tracker.addWindows(values, values, i, i + 1);
+      expect(tracker.rise).toBe(expected[i]);
+    });
+    // 450 over the max of the 40 windows before it (380)
+    expect(tracker.rise).toBeGreaterThan(0.15);
+  });
+
+  it("property: equals the brute-force decayed rise, fed window by window or in chunks", async () => {
+    const { RiseTracker } = await import("../recommend/rise.ts");
+    const value = fc.oneof(
+      fc.double({ min: 0, max: 100, noNaN: true }),
+      fc.constant(Number.NaN),
+      fc.integer({ min: 0, max: 3 }),
+    );
     fc.assert(
       fc.property(
-        fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { maxLength: 300 }),
-        fc.integer({ min: 1, max: 20 }),
-        (values, span) => {
-          const window = new SlidingMax(span + 1);
-          values.forEach((v, i) => {
-            const expected = i === 0 ? Number.NaN : Math.max(...values.slice(Math.max(0, i - span), i));
-            expect(window.maxSince(i - span)).toBe(expected);
-            window.push(i, v);
-          });
+        fc.array(value, { maxLength: 400 }),
+        fc.array(value, { maxLength: 400 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.double({ min: 0.5, max: 1, noNaN: true }),
+        fc.integer({ min: 1, max: 50 }),
+        fc.boolean(),
+        (primary, fallbackPart, span, decay, chunk, falling) => {
+          // Slow declines broken by jumps keep many windows candidates for the maximum while older peaks
+          // leave the span, so the deque both wraps and grows.
+          if (falling) {
+            let level = 100;
+            primary = primary.map((v) => {
+              if (Number.isNaN(v)) return v;
+              level = v > 90 ? v * 10 : level * 0.97;
+              return level;
+            });
+          }
+          // fallback covers every fed window; primary may be shorter
+          const fallback = [...primary.map((_, i) => fallbackPart[i] ?? 1), ...fallbackPart];
+          const expected = bruteForceRises(primary, fallback, span, decay);
+          const tracker = new RiseTracker(span, decay);
+          for (let from = 0; from < fallback.length; from += chunk) {
+            const to = Math.min(fallback.length, from + chunk);
+            tracker.addWindows(primary, fallback, from, to);
+            expect(tracker.rise).toBe(expected[to - 1]);
+          }
         },
       ),
       { numRuns: 300 },
