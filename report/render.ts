@@ -172,10 +172,9 @@ function renderMarkdown(report: DryRunReport): string {
     "Container",
     "Policy",
     "Action",
-    "CPU request",
-    "Memory request",
-    "CPU limit",
-    "Memory limit",
+    ...CHANGE_COLUMNS.map(
+      ([, kind, resource]) => `${resource === "cpu" ? "CPU" : "Memory"} ${kind.slice(0, -1)}`,
+    ),
     "Reasons",
   ];
   const out = [
