@@ -11,8 +11,9 @@ import { WriteBudget } from "./backoff.ts";
 import type { Action } from "./decide.ts";
 import type { EventRecorder } from "./events.ts";
 import { type OutcomeMemory, rememberPatchSent, rememberRefused } from "./memory.ts";
-import { podKey } from "./observe.ts";
+import { desiredTarget, podKey } from "./observe.ts";
 import { policyKeyOf, writesPerMinute } from "./policy-view.ts";
+import { changedResources } from "./resources.ts";
 import type { Telemetry } from "./telemetry.ts";
 
 export interface ExecutorDeps {
@@ -106,7 +107,12 @@ export class ResizeExecutor {
         }
         return {
           outcome: { kind: "resized" },
-          memory: rememberPatchSent(memory, now, deps.random()),
+          memory: rememberPatchSent(
+            memory,
+            now,
+            deps.random(),
+            changedResources(desiredTarget(pod), action.target),
+          ),
           accepted: result.kind === "accepted",
           pod: result.pod,
         };
@@ -145,7 +151,12 @@ export class ResizeExecutor {
         );
         return {
           outcome: { kind: "skipped", reason: "API error" },
-          memory: rememberPatchSent(memory, now, deps.random()),
+          memory: rememberPatchSent(
+            memory,
+            now,
+            deps.random(),
+            changedResources(desiredTarget(pod), action.target),
+          ),
           accepted: false,
         };
     }

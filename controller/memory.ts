@@ -2,9 +2,10 @@
 // the cluster shows (rememberOutcome), reaches the same decisions; it only paces retries and keeps refused
 // targets. Pure: time and randomness are parameters.
 
+import type { ResourceName } from "../resize/types.ts";
 import { deferredBackoff } from "./backoff.ts";
 import type { ResizeOutcome } from "./outcome.ts";
-import { type ResizeTarget, sameResources } from "./resources.ts";
+import { type Amounts, type ResizeTarget, sameResources } from "./resources.ts";
 
 /** Per pod: refused targets, Deferred pacing, last resize time. */
 export interface OutcomeMemory {
@@ -17,6 +18,8 @@ export interface OutcomeMemory {
   lastResizedAt?: number;
   /** Resizes of the last day, ms since epoch, oldest first (the recommender's daily cap). */
   resizedAt?: number[];
+  /** Per container, when each resource was last changed (ms): a memory resize does not restart CPU's cooldown. */
+  resourceResizedAt?: Record<string, Amounts>;
 }
 
 export const EMPTY_MEMORY: OutcomeMemory = { refused: [], deferredAttempts: 0, notBefore: 0 };
@@ -48,15 +51,31 @@ export function rememberOutcome(
   }
 }
 
-/** After a patch was accepted: the next materially different patch waits for an exponentially longer backoff. */
-export function rememberPatchSent(memory: OutcomeMemory, now: number, random: number): OutcomeMemory {
+/**
+ * After a patch was accepted: the next materially different patch waits for an exponentially longer backoff.
+ * `changed` names, per container, the resources the patch changed.
+ */
+export function rememberPatchSent(
+  memory: OutcomeMemory,
+  now: number,
+  random: number,
+  changed: Record<string, readonly ResourceName[]> = {},
+): OutcomeMemory {
   const attempts = memory.deferredAttempts + 1;
+  const resourceResizedAt = { ...memory.resourceResizedAt };
+  for (const [container, resources] of Object.entries(changed)) {
+    if (resources.length === 0) continue;
+    const times = { ...resourceResizedAt[container] };
+    for (const r of resources) times[r] = now;
+    resourceResizedAt[container] = times;
+  }
   return {
     ...memory,
     deferredAttempts: attempts,
     notBefore: now + deferredBackoff(attempts, random),
     lastResizedAt: now,
     resizedAt: [...(memory.resizedAt ?? []).filter((t) => now - t < 86_400_000), now],
+    resourceResizedAt,
   };
 }
 

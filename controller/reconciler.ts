@@ -173,7 +173,15 @@ export class Reconciler {
             : undefined;
         let recommendation: Recommendation | undefined;
         if (path === "slow" && scope.controlled) {
-          const rec = deps.usage.recommendation(wkey, desired, policy, this.memory.get(key)?.resizedAt);
+          const remembered = this.memory.get(key);
+          const rec = deps.usage.recommendation(
+            wkey,
+            desired,
+            policy,
+            remembered?.resizedAt,
+            // Every remembered patch recorded what it changed: a container missing here was not resized.
+            remembered?.resourceResizedAt?.[container] ?? {},
+          );
           if (rec) {
             const wanted = humanSized(desired, {
               requests: { ...desired.requests, ...rec.requests },

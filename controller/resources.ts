@@ -114,3 +114,15 @@ export function humanSized(from: ContainerResources, to: ContainerResources): Co
   };
   return { requests: round("requests"), limits: round("limits") };
 }
+
+/** Per container of `to`, the resources whose request or limit differs from `from`. */
+export function changedResources(from: ResizeTarget, to: ResizeTarget): Record<string, ResourceName[]> {
+  const changed: Record<string, ResourceName[]> = {};
+  for (const [container, next] of Object.entries(to)) {
+    const before = from[container];
+    changed[container] = NAMES.filter(
+      (r) => before?.requests[r] !== next.requests[r] || before?.limits[r] !== next.limits[r],
+    );
+  }
+  return changed;
+}

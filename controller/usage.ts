@@ -17,7 +17,7 @@ import type {
   UsageSeries,
 } from "../recommend/types.ts";
 import type { LatestUsage } from "./observe.ts";
-import type { ContainerResources } from "./resources.ts";
+import type { Amounts, ContainerResources } from "./resources.ts";
 
 /** metrics-server, with every fresh sample also kept as "latest" for the OOM guard. */
 class TappedMetricsServer extends MetricsServerSource {
@@ -151,6 +151,9 @@ export class UsageView {
     current: ContainerResources,
     policy: Policy,
     resizedAtMs: readonly number[] = [],
+    /** when this container's CPU and memory were last changed (ms), a resource absent never; without it, any
+     * resize in resizedAtMs restarts both resources' cooldowns */
+    lastResizedAtMs?: Amounts,
   ): StrategyRecommendation | undefined {
     const now = this.opts.now() / 1000;
     const r = policy.spec.recommendation;
@@ -184,6 +187,11 @@ export class UsageView {
         now,
         params,
         resizedAt: resizedAtMs.map((t) => t / 1000),
+        ...(lastResizedAtMs && {
+          lastResizedAt: Object.fromEntries(
+            Object.entries(lastResizedAtMs).map(([r, t]) => [r, t / 1000]),
+          ) as Amounts,
+        }),
       },
       this.strategyState.get(id),
     );

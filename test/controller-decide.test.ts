@@ -366,6 +366,13 @@ describe("outcome memory and backoff", () => {
     expect(m.deferredAttempts).toBe(0);
   });
 
+  it("remembers, per container, which resources each accepted patch changed", () => {
+    let m = rememberPatchSent(EMPTY_MEMORY, NOW, 0, { app: ["memory"], sidecar: [] });
+    m = rememberPatchSent(m, NOW + 5000, 0, { app: ["cpu"] });
+    expect(m.resourceResizedAt).toEqual({ app: { memory: NOW, cpu: NOW + 5000 } });
+    expect(m.resizedAt).toEqual([NOW, NOW + 5000]);
+  });
+
   it("an Infeasible spec seen on the pod is remembered as refused (rebuilt after a restart)", () => {
     const target = { app: { requests: { memory: 9e9 }, limits: { memory: 9e9 } } };
     const m = rememberOutcome(EMPTY_MEMORY, { state: "infeasible", message: "x" }, target, NOW, 0);

@@ -77,6 +77,19 @@ describe("recommendation inputs from the policy", () => {
   });
 });
 
+describe("cooldowns per resource", () => {
+  it("a CPU-only resize a minute ago does not hold back a memory decrease; an unknown one does", () => {
+    const p = policy({ historyWindow: "2d" });
+    const resizedAt = [(NOW - 60) * 1000];
+    const cpuOnly = viewWithDay().recommendation(KEY, CURRENT, p, resizedAt, { cpu: (NOW - 60) * 1000 });
+    expect(cpuOnly?.urgency).toBe("reclaim");
+    expect(cpuOnly?.limits.memory).toBeLessThan(CURRENT.limits.memory);
+    const unknown = viewWithDay().recommendation(KEY, CURRENT, p, resizedAt);
+    expect(unknown?.limits.memory).toBeUndefined();
+    expect(unknown?.reasons.join("\n")).toMatch(/memory: decrease waits for the \d+ min cooldown/);
+  });
+});
+
 describe("withinWindow", () => {
   it("masks windows and OOM kills older than the window, keeps indices, and caps the history length", () => {
     const series = {
