@@ -115,7 +115,7 @@ export const DEFAULT_SPEC: PolicySpec = {
   recommendation: {
     cpuPercentile: 90,
     memoryPercentile: 95,
-    cpuMarginPercent: 5,
+    cpuMarginPercent: 10,
     memoryMarginPercent: 10,
     historyWindow: 8 * 86_400_000,
     minHistory: 86_400_000,

@@ -44,11 +44,17 @@ export interface InplaceParams {
   forecastTrendSeconds: number;
   cpuHalfLifeSeconds: number;
   cpuRequestPercentile: number;
-  cpuLimitPercentile: number;
+  /** the CPU limit covers the peak of this many recent seconds … */
   cpuRecentSeconds: number;
   /** … and at least this many windows (coarse data needs more of them to see a peak) */
   cpuRecentWindows: number;
+  /** CPU limit margin when the container throttles in exactly cpuThrottleBudget of its windows */
   cpuMargin: number;
+  /** share of windows the CPU limit may throttle: the margin shrinks while the container throttles less and
+   * grows while it throttles more, so each container settles near the budget whatever its noise */
+  cpuThrottleBudget: number;
+  /** half-life of the throttled-window share */
+  cpuThrottleHalfLifeSeconds: number;
   /** share of the largest recent CPU rise added to the CPU margin */
   cpuRiseWeight: number;
   /** throttled fraction above which the CPU limit is raised */
@@ -95,15 +101,16 @@ export const INPLACE_DEFAULTS: InplaceParams = {
   forecastTrendSeconds: HOUR,
   cpuHalfLifeSeconds: 12 * HOUR,
   cpuRequestPercentile: 0.9,
-  cpuLimitPercentile: 0.5,
   cpuRecentSeconds: 30 * 60,
   cpuRecentWindows: 12,
-  cpuMargin: 0.05,
+  cpuMargin: 0.1,
+  cpuThrottleBudget: 0.005,
+  cpuThrottleHalfLifeSeconds: DAY,
   cpuRiseWeight: 0.05,
   throttleThreshold: 0.01,
   hysteresis: 0.1,
   cpuHysteresis: 0.1,
-  cpuReclaimHysteresis: 0.2,
+  cpuReclaimHysteresis: 0.15,
   cpuRaiseHeadroom: 0.05,
   raiseCooldownSeconds: 300,
   reclaimCooldownSeconds: 8 * HOUR,
@@ -129,6 +136,9 @@ export interface InplaceState {
    * preceding memoryRiseSpanSeconds; created at the first ingest, when the window length is known */
   cpuRise: RiseTracker | undefined;
   memoryRise: RiseTracker | undefined;
+  /** decayed counts of windows with CPU data and of those throttled */
+  cpuWindows: number;
+  cpuThrottledWindows: number;
   oomsSeen: number;
 }
 
@@ -141,6 +151,8 @@ export function initInplaceState(params: Partial<InplaceParams> = {}): InplaceSt
     ingestedUntil: Number.NEGATIVE_INFINITY,
     cpuRise: undefined,
     memoryRise: undefined,
+    cpuWindows: 0,
+    cpuThrottledWindows: 0,
     oomsSeen: 0,
   };
 }
@@ -168,7 +180,43 @@ function ingest(series: UsageSeries, state: InplaceState, p: InplaceParams, now:
   // A window's CPU rise is measured on its peak, or on its mean where the peak is missing.
   state.cpuRise.addWindows(cpuPeak, cpuMean, first, Math.min(end, cpuMean.length));
   state.memoryRise.addWindows(memoryPeak, memoryPeak, first, Math.min(end, memoryPeak.length));
+  countThrottled(series.cpuThrottled, first, end, 2 ** (-step / p.cpuThrottleHalfLifeSeconds), state);
   state.ingestedUntil = start + end * step;
+}
+
+function countThrottled(
+  throttled: readonly number[],
+  from: number,
+  to: number,
+  decay: number,
+  state: InplaceState,
+): void {
+  let windows = state.cpuWindows;
+  let hits = state.cpuThrottledWindows;
+  for (let i = from; i < Math.min(to, throttled.length); i++) {
+    const t = throttled[i]!;
+    if (Number.isNaN(t)) continue;
+    windows = windows * decay + 1;
+    // Any throttling counts, as any shortfall counts in VASIM's insufficient minutes. Bursty work that CFS
+    // throttles a little even below its mean limit gets a larger margin: wasteful at worst, never starved.
+    hits = hits * decay + (t > 0 ? 1 : 0);
+  }
+  state.cpuWindows = windows;
+  state.cpuThrottledWindows = hits;
+}
+
+/** cpuMargin scaled by √(throttled share ÷ budget), between a quarter of it and maxMargin. */
+function cpuMarginFor(
+  state: InplaceState,
+  p: InplaceParams,
+  step: number,
+): { margin: number; share: number } {
+  // Before half a half-life of windows the share says little: keep the base margin.
+  if (state.cpuWindows < p.cpuThrottleHalfLifeSeconds / step / 2)
+    return { margin: p.cpuMargin, share: Number.NaN };
+  const share = state.cpuThrottledWindows / state.cpuWindows;
+  const scale = Math.sqrt(Math.max(share, p.cpuThrottleBudget / 16) / p.cpuThrottleBudget);
+  return { margin: Math.min(p.maxMargin, p.cpuMargin * scale), share };
 }
 
 interface ResourcePlan {
@@ -257,9 +305,11 @@ function planCpu(
   const end = Math.floor((now - series.start) / series.step);
   const recentWindows = Math.max(p.cpuRecentWindows, Math.round(p.cpuRecentSeconds / series.step));
   const recent = maxOver(series.cpuPeak, end - recentWindows, end);
-  const high = state.cpu.upperPercentile(p.cpuLimitPercentile);
-  const margin = Math.min(p.maxMargin, p.cpuMargin + (state.cpuRise?.rise ?? 0) * p.cpuRiseWeight);
-  let limitCores = Math.max(Number.isNaN(recent) ? 0 : recent, high) * (1 + margin);
+  // No recent sample means data is stale; the limit follows recent peaks only, so it is left as it is.
+  if (Number.isNaN(recent)) return undefined;
+  const adaptive = cpuMarginFor(state, p, series.step);
+  const margin = Math.min(p.maxMargin, adaptive.margin + (state.cpuRise?.rise ?? 0) * p.cpuRiseWeight);
+  let limitCores = recent * (1 + margin);
   const throttled = maxOver(series.cpuThrottled, end - 1, end);
   let guard: string | undefined;
   const currentLimit = current.limits.cpu;
@@ -282,12 +332,15 @@ function planCpu(
   );
   reasons.push(
     `cpu request ${request}m = p${p.cpuRequestPercentile * 100} of decayed usage; limit ${limit}m = ` +
-      `max(p${p.cpuLimitPercentile * 100} ${high.toFixed(3)}, last ${p.cpuRecentSeconds / 60} min peak ${recent.toFixed(3)} cores) + ${pct(margin)}` +
+      `peak of the last ${(recentWindows * series.step) / 60} min ${recent.toFixed(3)} cores + ${pct(margin)}` +
+      (Number.isNaN(adaptive.share)
+        ? ""
+        : ` (throttled in ${(adaptive.share * 100).toFixed(2)} % of windows, budget ${(p.cpuThrottleBudget * 100).toFixed(2)} %)`) +
       (raising ? `, raised with ${pct(p.cpuRaiseHeadroom)} headroom` : ""),
   );
   if (guard) reasons.push(guard);
   inputs.cpuRecentPeak = recent;
-  inputs.cpuHighPercentile = high;
+  if (!Number.isNaN(adaptive.share)) inputs.cpuThrottledShare = adaptive.share;
   inputs.cpuThrottled = Number.isNaN(throttled) ? "unknown" : throttled;
   return guard ? { request, limit, guard } : { request, limit };
 }

@@ -67,6 +67,33 @@ describe("inplace strategy", () => {
     expect(rec.reasons.join("\n")).toMatch(/stale/);
   });
 
+  it("leaves CPU alone when its recent samples are missing, while memory data keeps arriving", () => {
+    const cpu = new Array(2 * 288).fill(0.2);
+    cpu.fill(Number.NaN, 2 * 288 - 24);
+    const rec = run(series(new Array(2 * 288).fill(400 * MIB), cpu), pod(4096 * MIB, 2048 * MIB));
+    expect(rec.urgency).toBe("reclaim");
+    expect(rec.limits.memory).toBeDefined();
+    expect(rec.limits.cpu).toBeUndefined();
+    expect(rec.requests.cpu).toBeUndefined();
+  });
+
+  it("sizes the CPU margin to the throttle budget: wider where windows were throttled, narrower where none were", () => {
+    const windows = 2 * 288;
+    const cpuLimitWith = (throttledEvery: number) => {
+      const s = series(new Array(windows).fill(400 * MIB), new Array(windows).fill(1));
+      // Throttled windows early on (old enough not to trigger the guard), none in the last hours.
+      s.cpuThrottled = s.cpuThrottled.map((_, i) =>
+        i < windows - 48 && i % throttledEvery === 0 ? 0.05 : 0,
+      );
+      return run(s, pod(4096 * MIB, 2048 * MIB, 4000, 2000));
+    };
+    const never = cpuLimitWith(Number.POSITIVE_INFINITY);
+    const often = cpuLimitWith(10);
+    expect(never.limits.cpu!).toBeLessThan(1000 * (1 + INPLACE_DEFAULTS.cpuMargin));
+    expect(often.limits.cpu!).toBeGreaterThan(1000 * (1 + INPLACE_DEFAULTS.cpuMargin));
+    expect(often.reasons.join("\n")).toMatch(/throttled in \d+\.\d+ % of windows, budget 0\.50 %/);
+  });
+
   it("raises the limit at once after an OOM kill, bypassing cooldown and cap", () => {
     const mem = new Array(24).fill(500 * MIB);
     const s = series(mem, undefined, [START + 23 * STEP]);
