@@ -1,6 +1,7 @@
 // Two reference points for the replay. `static` leaves the pod as it is. `oracle` sees each UTC day's usage
-// in advance and sets limit = that day's peak and request = that day's p95, once per day: the floor no
-// online strategy can beat, used for ratios. It reads the series beyond `now`, so only replay can run it.
+// in advance and sets limit = that day's peak and request = that day's p95, once per day: the floor for any
+// strategy that holds one size a day without an OOM, used for ratios (resizing within the day can go below
+// it, at a price in OOMs: bench/memory-frontier.ts). It reads the series beyond `now`, so only replay runs it.
 
 import type { Recommendation, RecommendInput, ResourceAmounts } from "./types.ts";
 
