@@ -4,7 +4,7 @@
 
 import { formatCpuMillis, formatMemoryBytes } from "../resize/quantity.ts";
 import type { QosClass, ResourceName } from "../resize/types.ts";
-import { oomGuardDecision, reclaimDecision } from "./guard.ts";
+import { oomGuardDecision, raiseDecision, reclaimDecision } from "./guard.ts";
 import type { OutcomeMemory } from "./memory.ts";
 import { isPending, type ResizeOutcome } from "./outcome.ts";
 import {
@@ -52,12 +52,18 @@ export interface DecisionPolicy {
 export interface Recommendation {
   /** Target requests (millicores, bytes). */
   requests: Amounts;
+  /** The recommender's limits: where the policy controls limits, they move to these (absent: they keep their
+   * ratio to the requests). */
+  limits?: Amounts;
   /** In [0, 1]; grows with the amount of history behind the estimate. */
   confidence: number;
   /** Time of the newest usage sample the recommendation is based on, ms since epoch. */
   dataUntil: number;
   /** The recommender advises no decrease now; its own reasons say why. */
   holds?: boolean;
+  /** The recommender advises a raise now (CPU throttled, usage above what the values cover): they are a
+   * raise target, nothing is lowered. */
+  raises?: boolean;
 }
 
 export interface ContainerObservation {
@@ -89,7 +95,7 @@ export interface PodObservation {
   outcome: ResizeOutcome;
 }
 
-export type Cause = "oom-guard" | "reclaim";
+export type Cause = "oom-guard" | "raise" | "reclaim";
 
 export type Action =
   /** `queues`: the request increase does not fit the node now; the node will defer it until room frees. */
@@ -230,6 +236,18 @@ export function decidePod(input: PodDecisionInput): Action {
       cause = "oom-guard";
     }
   }
+  // A raise the recommender advises (CPU throttled, usage grown) is not held by the decrease schedule or the
+  // reclaim cooldown: the recommender paces its raises itself.
+  if (!cause && input.path === "slow")
+    for (const c of pod.containers) {
+      if (!c.controlled) continue;
+      const raise = raiseDecision(c, pod.qos, policy);
+      reasons.push(...raise.reasons.map((r) => `${c.name}: ${r}`));
+      if (raise.target) {
+        target[c.name] = raise.target;
+        cause = "raise";
+      }
+    }
   if (!cause && input.path === "slow") {
     const cooldownEnds = (input.memory.lastResizedAt ?? Number.NEGATIVE_INFINITY) + policy.reclaim.cooldownMs;
     if (!input.scheduleAllows) reasons.push("reclaim: outside the policy's decrease schedule");

@@ -102,7 +102,7 @@ export class ResizeExecutor {
             pod,
             "Normal",
             "Resized",
-            `${cause === "oom-guard" ? "OOM guard" : "reclaim"}: ${change}`,
+            `${cause === "oom-guard" ? "OOM guard" : cause}: ${change}`,
           );
         }
         return {

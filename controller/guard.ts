@@ -122,8 +122,9 @@ function show(name: ResourceName, value: number | undefined): string {
 }
 
 /**
- * Reclaim for one container: lower requests (and limits, keeping their ratio, when the policy controls limits)
- * to the recommendation when it is confident, fresh and the change is significant. Never raises anything.
+ * Reclaim for one container: lower requests to the recommendation when it is confident, fresh and the change is
+ * significant; where the policy controls limits, lower them to the recommender's limits (or keep their ratio to
+ * the requests when it gives none), never below the request. Never raises anything.
  */
 export function reclaimDecision(
   c: ContainerObservation,
@@ -134,7 +135,7 @@ export function reclaimDecision(
   const rec = c.recommendation;
   if (!policy.reclaim.enabled) return { reasons: ["reclaim disabled by policy"] };
   if (!rec) return { reasons: ["no recommendation yet"] };
-  if (rec.holds) return { reasons: [] };
+  if (rec.holds || rec.raises) return { reasons: [] };
   const ageMs = now - rec.dataUntil;
   if (ageMs > policy.reclaim.maxDataAgeMs)
     return { reasons: [`usage data is stale (${Math.round(ageMs / 1000)}s old): no reclaim on stale data`] };
@@ -159,26 +160,34 @@ export function reclaimDecision(
     // Memory in whole MiB: readable quantities, and never below the recommendation.
     const rounded = name === "memory" ? roundUpToMi(wanted) : wanted;
     const next = Math.min(current, clampAmount(name, rounded, policy, c));
-    if (next >= current) continue;
-    requests[name] = next;
     const limit = c.desired.limits[name];
+    let nextLimit = limit;
     if (policy.reclaim.controlLimits && limit !== undefined) {
-      let nextLimit = qos === "Guaranteed" ? next : Math.ceil((limit * next) / current);
-      if (name === "memory") nextLimit = roundUpToMi(nextLimit);
+      const advised = rec.limits?.[name];
+      nextLimit =
+        qos === "Guaranteed"
+          ? next
+          : advised !== undefined
+            ? Math.min(limit, Math.max(next, clampAmount(name, advised, policy, c)))
+            : Math.ceil((limit * next) / current);
+      if (name === "memory") nextLimit = Math.min(limit, roundUpToMi(nextLimit));
       // Never lower a memory limit to where the OOM guard would fire on the current working set.
       if (name === "memory" && c.workingSetBytes !== undefined) {
         const floor = roundUpToMi((c.workingSetBytes / policy.oomGuard.threshold) * 1.1);
         if (nextLimit < floor) nextLimit = Math.min(limit, floor);
-        if (qos === "Guaranteed") requests.memory = nextLimit;
       }
-      limits[name] = nextLimit;
     }
-    changes.push(`${name} request ${show(name, current)} → ${show(name, requests[name])}`);
+    if (next >= current && nextLimit === limit) continue;
+    requests[name] = qos === "Guaranteed" && nextLimit !== undefined ? nextLimit : next;
+    if (nextLimit !== undefined) limits[name] = nextLimit;
+    if (requests[name] !== current)
+      changes.push(`${name} request ${show(name, current)} → ${show(name, requests[name])}`);
+    if (nextLimit !== limit) changes.push(`${name} limit ${show(name, limit)} → ${show(name, nextLimit)}`);
   }
   const target = { requests, limits };
   const change = relativeChange(c.desired, target);
   if (changes.length === 0 || sameResources(target, c.desired))
-    return { reasons: ["requests already at or below the recommendation"] };
+    return { reasons: ["requests and limits already at or below the recommendation"] };
   if (change < policy.reclaim.minChange)
     return {
       reasons: [
@@ -186,4 +195,44 @@ export function reclaimDecision(
       ],
     };
   return { target, reasons: [...changes, `confidence ${rec.confidence.toFixed(2)}`] };
+}
+
+/**
+ * A raise the recommender advises for one container (CPU throttled, usage above what the values cover): requests
+ * and, where the policy controls limits, limits go up to its values within max-allowed. Never lowers anything;
+ * the OOM guard answers memory emergencies on its own, faster path.
+ */
+export function raiseDecision(c: ContainerObservation, qos: QosClass, policy: DecisionPolicy): GuardResult {
+  const rec = c.recommendation;
+  if (!rec?.raises) return { reasons: [] };
+  const requests: Amounts = { ...c.desired.requests };
+  const limits: Amounts = { ...c.desired.limits };
+  const changes: string[] = [];
+  for (const name of policy.controlledResources) {
+    const request = c.desired.requests[name];
+    const limit = c.desired.limits[name];
+    const up = (current: number | undefined, wanted: number | undefined) =>
+      current === undefined || wanted === undefined
+        ? current
+        : Math.max(current, clampAmount(name, name === "memory" ? roundUpToMi(wanted) : wanted, policy, c));
+    let nextLimit = policy.reclaim.controlLimits ? up(limit, rec.limits?.[name]) : limit;
+    let nextRequest = up(request, rec.requests[name]);
+    if (nextRequest !== undefined && nextLimit !== undefined && nextRequest > nextLimit)
+      nextRequest = nextLimit;
+    // A Guaranteed pod's request and limit move together, or the QoS class would change.
+    if (qos === "Guaranteed") {
+      if (!policy.reclaim.controlLimits) continue;
+      nextLimit = nextRequest = Math.max(nextRequest ?? 0, nextLimit ?? 0);
+    }
+    if (nextRequest !== undefined) requests[name] = nextRequest;
+    if (nextLimit !== undefined) limits[name] = nextLimit;
+    if (nextRequest !== request)
+      changes.push(`${name} request ${show(name, request)} → ${show(name, nextRequest)}`);
+    if (nextLimit !== limit) changes.push(`${name} limit ${show(name, limit)} → ${show(name, nextLimit)}`);
+  }
+  if (changes.length === 0) return { reasons: [] };
+  return {
+    target: { requests, limits },
+    reasons: [`raise advised by the recommender: ${changes.join(", ")}`],
+  };
 }

@@ -191,9 +191,11 @@ export class Reconciler {
             strategyReasons.set(container, rec.reasons);
             recommendation = {
               requests: wanted.requests,
+              limits: wanted.limits,
               confidence: rec.confidence,
               dataUntil: deps.usage.dataUntil(wkey) ?? Number.NEGATIVE_INFINITY,
-              ...(rec.urgency !== "reclaim" && { holds: true }),
+              ...(rec.urgency === "hold" && { holds: true }),
+              ...((rec.urgency === "raise" || rec.urgency === "oom-guard") && { raises: true }),
             };
           }
         }

@@ -48,6 +48,11 @@ const container = fc
         memory: fc.integer({ min: 1, max: 8_192 }),
         cpu: fc.integer({ min: 1, max: 4_000 }),
         confidence: fc.double({ min: 0, max: 1, noNaN: true }),
+        limits: fc.option(
+          fc.record({ memory: fc.integer({ min: 1, max: 16_384 }), cpu: fc.integer({ min: 1, max: 8_000 }) }),
+          { nil: undefined },
+        ),
+        advice: fc.constantFrom("reclaim", "hold", "raise"),
       }),
       { nil: undefined },
     ),
@@ -70,8 +75,11 @@ const container = fc
         oomKilledAt: c.killedAgo === undefined ? undefined : NOW - c.killedAgo,
         recommendation: c.rec && {
           requests: { memory: c.rec.memory * Mi, cpu: c.rec.cpu },
+          ...(c.rec.limits && { limits: { memory: c.rec.limits.memory * Mi, cpu: c.rec.limits.cpu } }),
           confidence: c.rec.confidence,
           dataUntil: NOW - 10_000,
+          ...(c.rec.advice === "hold" && { holds: true }),
+          ...(c.rec.advice === "raise" && { raises: true }),
         },
       },
     };
@@ -164,6 +172,26 @@ describe("decidePod properties", () => {
         for (const kind of ["requests", "limits"] as const)
           for (const r of ["cpu", "memory"] as const)
             expect(after[kind][r]!).toBeLessThanOrEqual(before[kind][r]!);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("every resize keeps request ≤ limit and a Guaranteed pod Guaranteed; a raise never lowers anything", () => {
+    fc.assert(
+      fc.property(input, (i) => {
+        const { action } = decide(i);
+        if (action.kind !== "resize") return;
+        const before = i.container.obs.desired;
+        const after = action.target.app!;
+        for (const r of ["cpu", "memory"] as const) {
+          expect(after.requests[r]!).toBeLessThanOrEqual(after.limits[r]!);
+          if (i.container.guaranteed) expect(after.requests[r]).toBe(after.limits[r]);
+          if (action.cause === "raise")
+            for (const kind of ["requests", "limits"] as const)
+              expect(after[kind][r]!).toBeGreaterThanOrEqual(before[kind][r]!);
+        }
+        if (action.cause === "raise") expect(i.container.obs.recommendation?.raises).toBe(true);
       }),
       { numRuns: 2_000 },
     );

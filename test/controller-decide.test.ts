@@ -6,7 +6,7 @@ import {
   decidePod,
   type PodObservation,
 } from "../controller/decide.ts";
-import { oomGuardDecision, reclaimDecision } from "../controller/guard.ts";
+import { oomGuardDecision, raiseDecision, reclaimDecision } from "../controller/guard.ts";
 import { EMPTY_MEMORY, rememberOutcome, rememberPatchSent, rememberRefused } from "../controller/memory.ts";
 import { humanSized } from "../controller/resources.ts";
 
@@ -221,10 +221,90 @@ describe("reclaim", () => {
     expect(r.target?.limits.cpu).toBe(200);
   });
 
+  it("lowers limits to the recommender's limits, not the request ratio, when the policy controls limits", () => {
+    const p = { ...policy, reclaim: { ...policy.reclaim, controlLimits: true } };
+    const advised = {
+      ...rec(0.9, 100 * Mi, 100),
+      limits: { memory: 300 * Mi, cpu: 400 },
+    };
+    const r = reclaimDecision(container({ recommendation: advised }), "Burstable", p, NOW);
+    expect(r.target).toEqual({
+      requests: { cpu: 100, memory: 100 * Mi },
+      limits: { cpu: 400, memory: 300 * Mi },
+    });
+    // A limit alone may come down (the requests are already right), and a limit is never raised by reclaim.
+    const limitOnly = {
+      ...rec(0.9, 256 * Mi, 500),
+      limits: { memory: 300 * Mi, cpu: 1500 },
+    };
+    const l = reclaimDecision(container({ recommendation: limitOnly }), "Burstable", p, NOW);
+    expect(l.target).toEqual({
+      requests: { cpu: 500, memory: 256 * Mi },
+      limits: { cpu: 1000, memory: 300 * Mi },
+    });
+    expect(l.reasons).toContain("memory limit 512Mi → 300Mi");
+  });
+
   it("refuses to split requests from limits on a Guaranteed pod unless limits are controlled", () => {
     const r = reclaimDecision(container({ recommendation: rec(0.9, 100 * Mi) }), "Guaranteed", policy, NOW);
     expect(r.target).toBeUndefined();
     expect(r.reasons[0]).toContain("Guaranteed");
+  });
+});
+
+describe("raise advised by the recommender", () => {
+  const controlled = { ...policy, reclaim: { ...policy.reclaim, controlLimits: true } };
+  const advice = (requests: Record<string, number>, limits: Record<string, number>) => ({
+    requests,
+    limits,
+    confidence: 0.9,
+    dataUntil: NOW,
+    raises: true,
+  });
+
+  it("raises to the advised values within max-allowed and never lowers anything", () => {
+    const c = container({
+      recommendation: advice({ cpu: 700, memory: 200 * Mi }, { cpu: 1500, memory: 300 * Mi }),
+    });
+    const r = raiseDecision(c, "Burstable", controlled);
+    expect(r.target).toEqual({
+      requests: { cpu: 700, memory: 256 * Mi },
+      limits: { cpu: 1500, memory: 512 * Mi },
+    });
+    expect(r.reasons[0]).toContain("cpu limit 1 → 1500m");
+    const capped = raiseDecision(c, "Burstable", { ...controlled, maxAllowed: { cpu: 1200 } });
+    expect(capped.target?.limits.cpu).toBe(1200);
+  });
+
+  it("keeps a Guaranteed pod Guaranteed, and leaves limits alone when the policy does not control them", () => {
+    const g = { requests: { cpu: 1000, memory: 512 * Mi }, limits: { cpu: 1000, memory: 512 * Mi } };
+    const c = container({ desired: g, actual: g, recommendation: advice({ cpu: 1000 }, { cpu: 1500 }) });
+    const r = raiseDecision(c, "Guaranteed", controlled);
+    expect(r.target?.requests.cpu).toBe(1500);
+    expect(r.target?.limits.cpu).toBe(1500);
+    expect(raiseDecision(c, "Guaranteed", policy).target).toBeUndefined();
+    const b = container({ recommendation: advice({ cpu: 800 }, { cpu: 1500 }) });
+    expect(raiseDecision(b, "Burstable", policy).target).toEqual({
+      requests: { cpu: 800, memory: 256 * Mi },
+      limits: { cpu: 1000, memory: 512 * Mi },
+    });
+  });
+
+  it("is acted on in the slow pass even outside the decrease schedule and within the reclaim cooldown", () => {
+    const c = container({ recommendation: advice({ cpu: 500 }, { cpu: 1500 }) });
+    const recent = { ...EMPTY_MEMORY, lastResizedAt: NOW - 1000 };
+    const a = decidePod({
+      policy: controlled,
+      headroom: { cpu: 4000, memory: 4096 * Mi },
+      memory: recent,
+      pod: pod(c),
+      path: "slow",
+      scheduleAllows: false,
+      mayQueueOnFullNode: false,
+      now: NOW,
+    });
+    expect(a.kind).toBe("resize");
+    if (a.kind === "resize") expect(a.cause).toBe("raise");
   });
 });
 
