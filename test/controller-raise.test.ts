@@ -1,0 +1,81 @@
+// End-to-end against the simulated cluster: a container whose CPU demand is above its limit (throttled, its usage
+// pinned at the limit) gets the limit raised in place by the recommender's advice, on both flavors, outside the
+// decrease schedule, without a restart or a QoS change.
+
+import { afterEach, describe, expect, it } from "vitest";
+import type { ControllerHandle } from "../controller/controller.ts";
+import { parseCpuMillis } from "../resize/quantity.ts";
+import type { SimCluster } from "../sim/cluster.ts";
+import {
+  clusterPolicy,
+  getPod,
+  node,
+  pod,
+  scenario,
+  startCtl,
+  startSim,
+  TKE,
+  UPSTREAM,
+  waitUntil,
+} from "./controller-harness.ts";
+
+let sim: SimCluster | undefined;
+let ctl: ControllerHandle | undefined;
+
+afterEach(async () => {
+  await ctl?.stop();
+  await sim?.close();
+  ctl = undefined;
+  sim = undefined;
+});
+
+// Decreases only in the first minute of the year, which the test never sees: a raise must not wait for it.
+const policySpec = `  recommendation: {minHistory: 3m, historyWindow: 1h}
+  decreaseSchedule: "0 0 1 1 *"`;
+
+describe.each([
+  ["upstream", UPSTREAM],
+  ["tke", TKE],
+])("CPU raise (%s)", (_name, flavor) => {
+  it("raises a throttled container's CPU limit in place, outside the decrease schedule", async () => {
+    sim = await startSim(
+      flavor,
+      scenario(
+        node("node-1", "8", "16Gi"),
+        pod({
+          name: "busy",
+          namespace: "shop",
+          cpu: "const(1500m)",
+          memory: "const(200Mi)",
+          requests: { cpu: "500m", memory: "256Mi" },
+          limits: { cpu: "1", memory: "512Mi" },
+        }),
+        clusterPolicy("raise", "Apply", policySpec),
+      ),
+      60,
+    );
+    ctl = await startCtl(sim, { intervalMs: 15_000 });
+    const s = sim;
+    const cpuLimit = () => parseCpuMillis(getPod(s, "busy").spec.containers[0]!.resources!.limits!.cpu!);
+    await waitUntil(() => cpuLimit() > 1000, 60_000, "the CPU limit raise");
+    const p = getPod(s, "busy");
+    expect(cpuLimit()).toBeGreaterThanOrEqual(1100);
+    expect(p.status?.qosClass).toBe("Burstable");
+    expect(p.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    // Nothing was lowered: the memory limit and both requests are at least what they were.
+    const resources = p.spec.containers[0]!.resources!;
+    expect(resources.limits!.memory).toBe("512Mi");
+    expect(parseCpuMillis(resources.requests!.cpu!)).toBeGreaterThanOrEqual(500);
+    // The counter moves once the controller has the API's answer, which may be just after the pod changed.
+    const c = ctl;
+    const raises = async () =>
+      (await c.telemetry.resizes.get()).values
+        .filter((v) => v.labels.cause === "raise" && v.labels.outcome === "accepted")
+        .reduce((sum, v) => sum + v.value, 0);
+    const deadline = Date.now() + 10_000;
+    while ((await raises()) < 1) {
+      if (Date.now() > deadline) throw new Error("the accepted raise was never counted");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+});
