@@ -49,10 +49,15 @@ export function renderTimelineSvg(lines: StrategyTimeline[]): string {
   const x = (i: number) => PAD.left + (i / Math.max(1, n - 1)) * (WIDTH - PAD.left - PAD.right);
   const y = (v: number) => HEIGHT - PAD.bottom - (v / max) * (HEIGHT - PAD.top - PAD.bottom);
   const days = (n * first.step) / 86400;
+  const caption = escapeXml(
+    `${first.container}: ${isMemory ? "memory" : "CPU"} usage (grey), request (dashed), limit (solid) over ${days.toFixed(1)} days`,
+  );
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" font-family="sans-serif" font-size="12">`,
+    // The title is what screen readers and tooltips show.
+    `<title>${caption} of ${escapeXml(lines.map((l) => l.strategy).join(", "))}</title>`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
-    `<text x="${PAD.left}" y="18">${escapeXml(`${first.container}: ${isMemory ? "memory" : "CPU"} usage (grey), request (dashed), limit (solid) over ${days.toFixed(1)} days`)}</text>`,
+    `<text x="${PAD.left}" y="18">${caption}</text>`,
     `<line x1="${PAD.left}" y1="${y(0)}" x2="${WIDTH - PAD.right}" y2="${y(0)}" stroke="black"/>`,
     `<line x1="${PAD.left}" y1="${y(0)}" x2="${PAD.left}" y2="${PAD.top}" stroke="black"/>`,
   ];
