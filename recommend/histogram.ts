@@ -229,7 +229,7 @@ export class DecayingHistogram {
   }
 
   /**
-   * Adds values[from..to) as samples of weight 1 at times start + i × step, skipping NaN: the same result as
+   * Adds values[from..to) as samples of weight 1 at times start + i × step, skipping NaN (and holes): the same result as
    * addSample per value (up to float rounding of the factors), without a call per sample.
    */
   addGrid(values: readonly number[], from: number, to: number, start: number, step: number): void {
@@ -246,7 +246,9 @@ export class DecayingHistogram {
       for (; i < to; i++) {
         const t = start + i * step;
         if (t > shiftAfter) break;
-        const v = values[i]!;
+        // Unary plus keeps the load a raw double (a hole reads as NaN): testing the loaded value itself would
+        // box every element of a holey array (e.g. new Array(n).fill(NaN), as metrics/ builds them).
+        const v = +values[i]!;
         if (!Number.isNaN(v)) {
           const b = layout.findBucket(v);
           weights[b]! += factor;

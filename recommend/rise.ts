@@ -27,7 +27,7 @@ export class RiseTracker {
 
   /**
    * Feeds windows from..to (increasing, after any fed before). Window i's value is primary[i], or fallback[i]
-   * where primary has none (shorter or NaN); NaN values only age the rise.
+   * where primary has none (shorter, NaN or a hole); missing values only age the rise.
    */
   addWindows(primary: readonly number[], fallback: readonly number[], from: number, to: number): void {
     const span = this.spanWindows;
@@ -40,8 +40,9 @@ export class RiseTracker {
     let rise = this.rise;
     for (let i = from; i < to; i++) {
       rise *= decay;
-      let v = i < primary.length ? primary[i]! : Number.NaN;
-      if (Number.isNaN(v)) v = fallback[i]!;
+      // Unary plus keeps the loads raw doubles (holes read as NaN); see DecayingHistogram.addGrid.
+      let v = i < primary.length ? +primary[i]! : Number.NaN;
+      if (Number.isNaN(v)) v = +fallback[i]!;
       if (Number.isNaN(v)) continue;
       // Drop candidates older than the span, then compare with the maximum of what remains.
       const oldest = i - span;
