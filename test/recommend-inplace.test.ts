@@ -362,7 +362,7 @@ describe("RiseTracker", () => {
     expect(tracker.rise).toBeGreaterThan(0.15);
   });
 
-  it("property: equals the brute-force decayed rise, fed window by window or in chunks", async () => {
+  it("property: equals the brute-force decayed rise, fed window by window or in chunks of mixed sizes", async () => {
     const { RiseTracker } = await import("../recommend/rise.ts");
     const value = fc.oneof(
       fc.double({ min: 0, max: 100, noNaN: true }),
@@ -371,13 +371,17 @@ describe("RiseTracker", () => {
     );
     fc.assert(
       fc.property(
-        fc.array(value, { maxLength: 400 }),
-        fc.array(value, { maxLength: 400 }),
-        fc.integer({ min: 1, max: 300 }),
+        fc.array(value, { maxLength: 400, size: "max" }),
+        fc.array(value, { maxLength: 400, size: "max" }),
+        fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 300 })),
         fc.double({ min: 0.5, max: 1, noNaN: true }),
-        fc.integer({ min: 1, max: 50 }),
+        // chunks up to twice the span go through the deque, longer ones through the block pass
+        fc.array(fc.oneof(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 700 })), {
+          minLength: 1,
+          maxLength: 6,
+        }),
         fc.boolean(),
-        (primary, fallbackPart, span, decay, chunk, falling) => {
+        (primary, fallbackPart, span, decay, chunks, falling) => {
           // Slow declines broken by jumps keep many windows candidates for the maximum while older peaks
           // leave the span, so the deque both wraps and grows.
           if (falling) {
@@ -392,10 +396,11 @@ describe("RiseTracker", () => {
           const fallback = [...primary.map((_, i) => fallbackPart[i] ?? 1), ...fallbackPart];
           const expected = bruteForceRises(primary, fallback, span, decay);
           const tracker = new RiseTracker(span, decay);
-          for (let from = 0; from < fallback.length; from += chunk) {
-            const to = Math.min(fallback.length, from + chunk);
+          for (let from = 0, c = 0; from < fallback.length; c++) {
+            const to = Math.min(fallback.length, from + chunks[c % chunks.length]!);
             tracker.addWindows(primary, fallback, from, to);
             expect(tracker.rise).toBe(expected[to - 1]);
+            from = to;
           }
         },
       ),
