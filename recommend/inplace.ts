@@ -148,7 +148,8 @@ export function initInplaceState(params: Partial<InplaceParams> = {}): InplaceSt
 function maxOver(values: number[], from: number, to: number): number {
   let m = Number.NaN;
   for (let i = Math.max(0, from); i < Math.min(values.length, to); i++) {
-    const v = values[i]!;
+    // unary plus: a hole is missing, and a holey array's loads stay unboxed (see DecayingHistogram.addGrid)
+    const v = +values[i]!;
     if (!(v <= m)) m = Number.isNaN(v) ? m : v;
   }
   return m;
