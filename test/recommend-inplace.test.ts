@@ -427,3 +427,42 @@ describe("DecayingHistogram.addGrid", () => {
     expect(grid.histogram.totalWeight / one.histogram.totalWeight).toBeCloseTo(1, 9);
   });
 });
+
+describe("Histogram storage", () => {
+  it("property: storing only the touched buckets gives the weights of a full array", async () => {
+    const { Histogram, exponentialBuckets, linearBuckets } = await import("../recommend/histogram.ts");
+    const layouts = [exponentialBuckets(1e13, MIB, 1.02, 1e-6), linearBuckets(50, 1, 1e-3)];
+    const op = fc.tuple(
+      fc.constantFrom("add", "subtract", "scale"),
+      fc.double({ min: 0, max: 60, noNaN: true }),
+      fc.double({ min: 0, max: 2, noNaN: true }),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(0, 1), fc.array(op, { maxLength: 60 }), (which, ops) => {
+        const layout = layouts[which]!;
+        const h = new Histogram(layout);
+        const full = new Float64Array(layout.numBuckets);
+        // values spread over the whole layout: MiB to ~1e13 bytes, or 0..60 units
+        const sampleValue = (x: number) => (which === 0 ? MIB * 1.6 ** x : x);
+        for (const [kind, x, w] of ops) {
+          const b = layout.findBucket(sampleValue(x));
+          if (kind === "add") {
+            h.addSample(sampleValue(x), w);
+            full[b]! += w;
+          } else if (kind === "subtract") {
+            h.subtractSample(sampleValue(x), w);
+            full[b]! -= w;
+          } else {
+            for (let k = h.minBucket; k <= h.maxBucket; k++) full[k]! *= w;
+            h.scale(w);
+          }
+          for (let k = 0; k < layout.numBuckets; k++) expect(h.weight(k)).toBe(full[k]);
+        }
+        if (!h.isEmpty()) {
+          for (const p of [0.1, 0.5, 0.95]) expect(h.upperPercentile(p)).toBe(h.percentile(p));
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
