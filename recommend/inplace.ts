@@ -155,6 +155,14 @@ function maxOver(values: number[], from: number, to: number): number {
   return m;
 }
 
+/**
+ * Window i's value, NaN when missing. Not maxOver: a load site that sees both integer and fractional arrays
+ * makes V8 convert each integer array it reads to doubles (a copy of the whole series per container).
+ */
+function valueAt(values: number[], i: number): number {
+  return i >= 0 && i < values.length ? +values[i]! : Number.NaN;
+}
+
 function ingest(series: UsageSeries, state: InplaceState, p: InplaceParams, now: number): void {
   const { start, step, memoryPeak, cpuMean, cpuPeak } = series;
   const first = Math.max(0, Math.ceil((state.ingestedUntil - start) / step));
@@ -261,7 +269,7 @@ function planCpu(
   const high = state.cpu.upperPercentile(p.cpuLimitPercentile);
   const margin = Math.min(p.maxMargin, p.cpuMargin + (state.cpuRise?.rise ?? 0) * p.cpuRiseWeight);
   let limitCores = Math.max(Number.isNaN(recent) ? 0 : recent, high) * (1 + margin);
-  const throttled = maxOver(series.cpuThrottled, end - 1, end);
+  const throttled = valueAt(series.cpuThrottled, end - 1);
   let guard: string | undefined;
   const currentLimit = current.limits.cpu;
   if (currentLimit !== undefined && throttled > p.throttleThreshold) {
