@@ -86,7 +86,8 @@ for (const strategy of (process.argv[4] ?? "inplace,vpa,krr-simple").split(",") 
   const stepWall = (performance.now() - wall0) / 1000;
   console.log(
     `  ${strategy.padEnd(10)} from scratch ${fullCpu.toFixed(3)} s CPU (${fullWall.toFixed(3)} s wall, ` +
-      `${((fullCpu / containers) * 1e6).toFixed(0)} µs per container); next cycle with kept state ` +
+      `${((fullCpu / containers) * 1e6).toFixed(0)} µs per container, ` +
+      `${((fullCpu / (containers * windows)) * 1e9).toFixed(0)} ns per container-window); next cycle with kept state ` +
       `${stepCpu.toFixed(3)} s CPU (${stepWall.toFixed(3)} s wall)`,
   );
 }

@@ -85,61 +85,103 @@ export interface HistogramCheckpoint {
 /** Largest stored bucket weight in a VPA checkpoint (uint32 range kept small on purpose). */
 const MAX_CHECKPOINT_WEIGHT = 10000;
 
+/** Buckets stored around the first one touched; the stored range then at least doubles when it grows. */
+const INITIAL_STORED_BUCKETS = 32;
+
 export class Histogram {
   readonly layout: BucketLayout;
-  readonly weights: Float64Array;
+  /**
+   * Weights of buckets offset … offset + weights.length − 1, the range touched so far (every other bucket
+   * weighs 0): a container's usage spans a few dozen of the hundreds of buckets, and 10,000 containers keep
+   * two histograms each.
+   */
+  weights = new Float64Array(0);
+  offset = 0;
   totalWeight = 0;
   minBucket: number;
   maxBucket = 0;
 
   constructor(layout: BucketLayout) {
     this.layout = layout;
-    this.weights = new Float64Array(layout.numBuckets);
     this.minBucket = layout.numBuckets - 1;
+  }
+
+  /** The weight of a bucket (0 for any never touched). */
+  weight(bucket: number): number {
+    const at = bucket - this.offset;
+    return at >= 0 && at < this.weights.length ? this.weights[at]! : 0;
+  }
+
+  /** Widens the stored range to include `bucket`. */
+  storeBucket(bucket: number): void {
+    const length = this.weights.length;
+    let start: number;
+    let end: number;
+    if (length === 0) {
+      start = bucket - INITIAL_STORED_BUCKETS / 2;
+      end = bucket + INITIAL_STORED_BUCKETS / 2;
+    } else if (bucket < this.offset) {
+      start = Math.min(bucket, this.offset - length);
+      end = this.offset + length;
+    } else if (bucket >= this.offset + length) {
+      start = this.offset;
+      end = Math.max(bucket + 1, this.offset + 2 * length);
+    } else return;
+    start = Math.max(0, start);
+    end = Math.min(this.layout.numBuckets, end);
+    const weights = new Float64Array(end - start);
+    if (length > 0) weights.set(this.weights, this.offset - start);
+    this.weights = weights;
+    this.offset = start;
   }
 
   addSample(value: number, weight: number): void {
     if (weight < 0) throw new RangeError(`histogram sample weight must be non-negative, got ${weight}`);
     const bucket = this.layout.findBucket(value);
-    this.weights[bucket]! += weight;
+    this.storeBucket(bucket);
+    const at = bucket - this.offset;
+    this.weights[at]! += weight;
     this.totalWeight += weight;
     const eps = this.layout.epsilon;
-    if (bucket < this.minBucket && this.weights[bucket]! >= eps) this.minBucket = bucket;
-    if (bucket > this.maxBucket && this.weights[bucket]! >= eps) this.maxBucket = bucket;
+    if (bucket < this.minBucket && this.weights[at]! >= eps) this.minBucket = bucket;
+    if (bucket > this.maxBucket && this.weights[at]! >= eps) this.maxBucket = bucket;
   }
 
   subtractSample(value: number, weight: number): void {
     if (weight < 0) throw new RangeError(`histogram sample weight must be non-negative, got ${weight}`);
     const bucket = this.layout.findBucket(value);
-    this.weights[bucket]! -= weight;
+    this.storeBucket(bucket);
+    const at = bucket - this.offset;
+    this.weights[at]! -= weight;
     this.totalWeight -= weight;
-    if (
-      this.weights[bucket]! < this.layout.epsilon &&
-      (bucket === this.minBucket || bucket === this.maxBucket)
-    ) {
+    if (this.weights[at]! < this.layout.epsilon && (bucket === this.minBucket || bucket === this.maxBucket)) {
       this.updateMinAndMax();
     }
   }
 
   scale(factor: number): void {
     if (factor < 0) throw new RangeError(`histogram scale factor must be non-negative, got ${factor}`);
-    for (let b = this.minBucket; b <= this.maxBucket; b++) this.weights[b]! *= factor;
+    // Buckets never touched stay 0 (factor is finite), so only the stored ones are scaled.
+    const from = Math.max(this.minBucket, this.offset) - this.offset;
+    const to = Math.min(this.maxBucket, this.offset + this.weights.length - 1) - this.offset;
+    for (let at = from; at <= to; at++) this.weights[at]! *= factor;
     this.totalWeight *= factor;
     this.updateMinAndMax();
   }
 
   isEmpty(): boolean {
-    return this.weights[this.minBucket]! < this.layout.epsilon;
+    return this.weight(this.minBucket) < this.layout.epsilon;
   }
 
   /** The end of the bucket where the cumulative weight reaches p × total (the start of the last bucket if it is that one). */
   percentile(p: number): number {
     if (this.isEmpty()) return 0;
     const threshold = p * this.totalWeight;
+    // Not empty: minBucket … maxBucket were touched, so they are stored.
     let partial = 0;
     let bucket = this.minBucket;
     for (; bucket < this.maxBucket; bucket++) {
-      partial += this.weights[bucket]!;
+      partial += this.weights[bucket - this.offset]!;
       if (partial >= threshold) break;
     }
     return bucket < this.layout.numBuckets - 1
@@ -155,7 +197,7 @@ export class Histogram {
     let above = 0;
     let bucket = this.maxBucket;
     while (bucket > this.minBucket) {
-      const withoutThis = above + this.weights[bucket]!;
+      const withoutThis = above + this.weights[bucket - this.offset]!;
       if (this.totalWeight - withoutThis < threshold) break;
       above = withoutThis;
       bucket--;
@@ -168,10 +210,10 @@ export class Histogram {
   saveToCheckpoint(): HistogramCheckpoint {
     const bucketWeights: Record<number, number> = {};
     let maxWeight = 0;
-    for (let b = this.minBucket; b <= this.maxBucket; b++) maxWeight = Math.max(maxWeight, this.weights[b]!);
+    for (let b = this.minBucket; b <= this.maxBucket; b++) maxWeight = Math.max(maxWeight, this.weight(b));
     const ratio = maxWeight > 0 ? MAX_CHECKPOINT_WEIGHT / maxWeight : 0;
     for (let b = this.minBucket; b <= this.maxBucket; b++) {
-      const stored = Math.round(this.weights[b]! * ratio);
+      const stored = Math.round(this.weight(b) * ratio);
       if (stored > 0) bucketWeights[b] = stored;
     }
     return { bucketWeights, totalWeight: this.totalWeight };
@@ -187,18 +229,19 @@ export class Histogram {
       if (!Number.isInteger(b) || b < 0 || b >= this.layout.numBuckets) {
         throw new RangeError(`checkpoint bucket index ${bucket} is outside 0..${this.layout.numBuckets - 1}`);
       }
-      this.weights[b]! += w * ratio;
+      this.storeBucket(b);
+      this.weights[b - this.offset]! += w * ratio;
       this.totalWeight += w * ratio;
-      if (b < this.minBucket && this.weights[b]! >= this.layout.epsilon) this.minBucket = b;
-      if (b > this.maxBucket && this.weights[b]! >= this.layout.epsilon) this.maxBucket = b;
+      if (b < this.minBucket && this.weight(b) >= this.layout.epsilon) this.minBucket = b;
+      if (b > this.maxBucket && this.weight(b) >= this.layout.epsilon) this.maxBucket = b;
     }
   }
 
   private updateMinAndMax(): void {
     const eps = this.layout.epsilon;
     const last = this.layout.numBuckets - 1;
-    while (this.minBucket < last && this.weights[this.minBucket]! < eps) this.minBucket++;
-    while (this.maxBucket > 0 && this.weights[this.maxBucket]! < eps) this.maxBucket--;
+    while (this.minBucket < last && this.weight(this.minBucket) < eps) this.minBucket++;
+    while (this.maxBucket > 0 && this.weight(this.maxBucket) < eps) this.maxBucket--;
   }
 }
 
@@ -229,30 +272,42 @@ export class DecayingHistogram {
   }
 
   /**
-   * Adds values[from..to) as samples of weight 1 at times start + i × step, skipping NaN: the same result as
+   * Adds values[from..to) as samples of weight 1 at times start + i × step, skipping NaN (and holes): the same result as
    * addSample per value (up to float rounding of the factors), without a call per sample.
    */
   addGrid(values: readonly number[], from: number, to: number, start: number, step: number): void {
     const h = this.histogram;
-    const weights = h.weights;
+    let weights = h.weights;
+    let offset = h.offset;
     const layout = h.layout;
     const eps = layout.epsilon;
     const stepFactor = 2 ** (step / this.halfLifeSeconds);
     let i = from;
     while (i < to) {
-      let factor = this.decayFactor(start + i * step);
+      // Unary plus: decayFactor may not be inlined, and a call's result of unknown type would make `factor` a
+      // boxed number, allocated afresh on every sample (~74 KB per container and ingest).
+      let factor = +this.decayFactor(start + i * step);
       const shiftAfter = this.referenceTime + this.halfLifeSeconds * MAX_DECAY_EXPONENT;
       let total = h.totalWeight;
       for (; i < to; i++) {
         const t = start + i * step;
         if (t > shiftAfter) break;
-        const v = values[i]!;
+        // Unary plus keeps the load a raw double (a hole reads as NaN): testing the loaded value itself would
+        // box every element of a holey array (e.g. new Array(n).fill(NaN), as metrics/ builds them).
+        const v = +values[i]!;
         if (!Number.isNaN(v)) {
           const b = layout.findBucket(v);
-          weights[b]! += factor;
+          let at = b - offset;
+          if (at < 0 || at >= weights.length) {
+            h.storeBucket(b);
+            weights = h.weights;
+            offset = h.offset;
+            at = b - offset;
+          }
+          weights[at]! += factor;
           total += factor;
-          if (b < h.minBucket && weights[b]! >= eps) h.minBucket = b;
-          if (b > h.maxBucket && weights[b]! >= eps) h.maxBucket = b;
+          if (b < h.minBucket && weights[at]! >= eps) h.minBucket = b;
+          if (b > h.maxBucket && weights[at]! >= eps) h.maxBucket = b;
         }
         factor *= stepFactor;
       }

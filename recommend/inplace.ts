@@ -160,10 +160,19 @@ export function initInplaceState(params: Partial<InplaceParams> = {}): InplaceSt
 function maxOver(values: number[], from: number, to: number): number {
   let m = Number.NaN;
   for (let i = Math.max(0, from); i < Math.min(values.length, to); i++) {
-    const v = values[i]!;
+    // unary plus: a hole is missing, and a holey array's loads stay unboxed (see DecayingHistogram.addGrid)
+    const v = +values[i]!;
     if (!(v <= m)) m = Number.isNaN(v) ? m : v;
   }
   return m;
+}
+
+/**
+ * Window i's value, NaN when missing. Not maxOver: a load site that sees both integer and fractional arrays
+ * makes V8 convert each integer array it reads to doubles (a copy of the whole series per container).
+ */
+function valueAt(values: number[], i: number): number {
+  return i >= 0 && i < values.length ? +values[i]! : Number.NaN;
 }
 
 function ingest(series: UsageSeries, state: InplaceState, p: InplaceParams, now: number): void {
@@ -194,7 +203,7 @@ function countThrottled(
   let windows = state.cpuWindows;
   let hits = state.cpuThrottledWindows;
   for (let i = from; i < Math.min(to, throttled.length); i++) {
-    const t = throttled[i]!;
+    const t = +throttled[i]!; // unary plus: a hole is missing, and loads stay unboxed (see maxOver)
     if (Number.isNaN(t)) continue;
     windows = windows * decay + 1;
     // Any throttling counts, as any shortfall counts in VASIM's insufficient minutes. Bursty work that CFS
@@ -310,7 +319,7 @@ function planCpu(
   const adaptive = cpuMarginFor(state, p, series.step);
   const margin = Math.min(p.maxMargin, adaptive.margin + (state.cpuRise?.rise ?? 0) * p.cpuRiseWeight);
   let limitCores = recent * (1 + margin);
-  const throttled = maxOver(series.cpuThrottled, end - 1, end);
+  const throttled = valueAt(series.cpuThrottled, end - 1);
   let guard: string | undefined;
   const currentLimit = current.limits.cpu;
   if (currentLimit !== undefined && throttled > p.throttleThreshold) {

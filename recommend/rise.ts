@@ -5,6 +5,15 @@
 /** Deque rings start this small and double on demand: most series keep few candidates for the maximum. */
 const INITIAL_CAPACITY = 16;
 
+/** Most windows one block pass takes (its scratch arrays hold the span before them too). */
+const BLOCK_PASS_WINDOWS = 4096;
+
+// Scratch arrays of the block pass, shared by every tracker (a pass runs to completion) and grown on demand,
+// so a cold ingest allocates nothing per container.
+let blockValues = new Float64Array(0);
+let blockPrefixMax = new Float64Array(0);
+let blockSuffixMax = new Float64Array(0);
+
 /** The largest relative rise of a window's value over the max of the preceding `spanWindows`, decayed. */
 export class RiseTracker {
   /** current decayed largest rise (0 = never rose) */
@@ -27,9 +36,25 @@ export class RiseTracker {
 
   /**
    * Feeds windows from..to (increasing, after any fed before). Window i's value is primary[i], or fallback[i]
-   * where primary has none (shorter or NaN); NaN values only age the rise.
+   * where primary has none (shorter, NaN or a hole); missing values only age the rise.
    */
   addWindows(primary: readonly number[], fallback: readonly number[], from: number, to: number): void {
+    // The block pass is branch-light but costs O(span) to enter and to leave: it takes long stretches (a cold
+    // ingest), the deque the rest (a cycle's few new windows).
+    const passWindows = Math.max(BLOCK_PASS_WINDOWS, 4 * this.spanWindows);
+    let i = from;
+    for (; to - i > 2 * this.spanWindows; i += passWindows) {
+      this.addBlockPass(primary, fallback, i, Math.min(to, i + passWindows));
+    }
+    if (i < to) this.addToDeque(primary, fallback, i, to);
+  }
+
+  private addToDeque(
+    primary: readonly number[],
+    fallback: readonly number[],
+    from: number,
+    to: number,
+  ): void {
     const span = this.spanWindows;
     const decay = this.decayPerWindow;
     let index = this.index;
@@ -40,8 +65,9 @@ export class RiseTracker {
     let rise = this.rise;
     for (let i = from; i < to; i++) {
       rise *= decay;
-      let v = i < primary.length ? primary[i]! : Number.NaN;
-      if (Number.isNaN(v)) v = fallback[i]!;
+      // Unary plus keeps the loads raw doubles (holes read as NaN); see DecayingHistogram.addGrid.
+      let v = i < primary.length ? +primary[i]! : Number.NaN;
+      if (Number.isNaN(v)) v = +fallback[i]!;
       if (Number.isNaN(v)) continue;
       // Drop candidates older than the span, then compare with the maximum of what remains.
       const oldest = i - span;
@@ -84,5 +110,95 @@ export class RiseTracker {
     this.head = head;
     this.size = size;
     this.rise = rise;
+  }
+
+  /**
+   * Same result as addToDeque over from..to, by van Herk / Gil-Werman: in blocks of `span` windows, running
+   * maxima from each block's start and to its end give the maximum of any `span` consecutive windows as the
+   * larger of two lookups. Unlike the deque, whose pops follow the data, its branches are predictable.
+   */
+  private addBlockPass(
+    primary: readonly number[],
+    fallback: readonly number[],
+    from: number,
+    to: number,
+  ): void {
+    const span = this.spanWindows;
+    const n = to - from;
+    const length = span + n;
+    if (blockValues.length < length) {
+      const grown = Math.max(length, 2 * blockValues.length);
+      blockValues = new Float64Array(grown);
+      blockPrefixMax = new Float64Array(grown);
+      blockSuffixMax = new Float64Array(grown);
+    }
+    const values = blockValues;
+    const prefixMax = blockPrefixMax;
+    const suffixMax = blockSuffixMax;
+    // values[k] is window from − span + k; a missing window is −∞, which is never a maximum above 0. The span
+    // before `from` holds the deque's candidates: the maximum of any stretch ending at from − 1 is among them.
+    values.fill(Number.NEGATIVE_INFINITY, 0, span);
+    const cap = this.index.length;
+    for (let k = 0, slot = this.head; k < this.size; k++, slot = slot + 1 === cap ? 0 : slot + 1) {
+      const at = this.index[slot]! - from + span;
+      if (at >= 0) values[at] = this.value[slot]!;
+    }
+    for (let k = 0; k < n; k++) {
+      let v = from + k < primary.length ? +primary[from + k]! : Number.NaN;
+      if (Number.isNaN(v)) v = +fallback[from + k]!;
+      values[span + k] = Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
+    }
+    for (let blockStart = 0; blockStart < length; blockStart += span) {
+      const blockEnd = Math.min(blockStart + span, length);
+      let max = Number.NEGATIVE_INFINITY;
+      for (let k = blockStart; k < blockEnd; k++) {
+        if (values[k]! > max) max = values[k]!;
+        prefixMax[k] = max;
+      }
+      max = Number.NEGATIVE_INFINITY;
+      for (let k = blockEnd - 1; k >= blockStart; k--) {
+        if (values[k]! > max) max = values[k]!;
+        suffixMax[k] = max;
+      }
+    }
+    const decay = this.decayPerWindow;
+    let rise = this.rise;
+    for (let k = 0; k < n; k++) {
+      rise *= decay;
+      const v = values[span + k]!;
+      // windows k .. k + span − 1 of `values`: the end of one block and the start of the next
+      const tail = suffixMax[k]!;
+      const head = prefixMax[k + span - 1]!;
+      const before = Math.max(tail, head);
+      // rise ≥ 0, so only a value above the maximum can raise it (and the division is rare)
+      if (v > before && before > 0 && v / before - 1 > rise) rise = v / before - 1;
+    }
+    this.rise = rise;
+    // The deque for the next windows: the candidates of the last span, oldest first (a window stays one while
+    // every later window is lower).
+    let count = 0;
+    let top = Number.NEGATIVE_INFINITY;
+    for (let k = length - 1; k >= n; k--) {
+      if (values[k]! > top) {
+        top = values[k]!;
+        count++;
+      }
+    }
+    if (count > cap) {
+      const grown = Math.min(span + 1, Math.max(count, 2 * cap));
+      this.index = new Int32Array(grown);
+      this.value = new Float64Array(grown);
+    }
+    top = Number.NEGATIVE_INFINITY;
+    for (let k = length - 1, slot = count - 1; k >= n; k--) {
+      if (values[k]! > top) {
+        top = values[k]!;
+        this.index[slot] = from - span + k;
+        this.value[slot] = top;
+        slot--;
+      }
+    }
+    this.head = 0;
+    this.size = count;
   }
 }

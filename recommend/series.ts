@@ -55,9 +55,9 @@ export function dataQuality(series: UsageSeries, now: number, staleAfterSeconds 
 }
 
 function hasData(series: UsageSeries, i: number): boolean {
-  const m = series.memoryPeak[i];
-  const c = series.cpuMean[i];
-  return (m !== undefined && !Number.isNaN(m)) || (c !== undefined && !Number.isNaN(c));
+  // Past the end, in a hole or NaN alike, +x is NaN. Unary plus keeps the loads raw doubles: testing the loaded
+  // value for undefined would box every element of a holey array (metrics/ builds them with fill(NaN)).
+  return !Number.isNaN(+series.memoryPeak[i]!) || !Number.isNaN(+series.cpuMean[i]!);
 }
 
 /** dataQuality() kept up to date window by window, for callers that ask at every step (replay). */

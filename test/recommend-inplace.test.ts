@@ -389,7 +389,7 @@ describe("RiseTracker", () => {
     expect(tracker.rise).toBeGreaterThan(0.15);
   });
 
-  it("property: equals the brute-force decayed rise, fed window by window or in chunks", async () => {
+  it("property: equals the brute-force decayed rise, fed window by window or in chunks of mixed sizes", async () => {
     const { RiseTracker } = await import("../recommend/rise.ts");
     const value = fc.oneof(
       fc.double({ min: 0, max: 100, noNaN: true }),
@@ -398,13 +398,17 @@ describe("RiseTracker", () => {
     );
     fc.assert(
       fc.property(
-        fc.array(value, { maxLength: 400 }),
-        fc.array(value, { maxLength: 400 }),
-        fc.integer({ min: 1, max: 300 }),
+        fc.array(value, { maxLength: 400, size: "max" }),
+        fc.array(value, { maxLength: 400, size: "max" }),
+        fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 300 })),
         fc.double({ min: 0.5, max: 1, noNaN: true }),
-        fc.integer({ min: 1, max: 50 }),
+        // chunks up to twice the span go through the deque, longer ones through the block pass
+        fc.array(fc.oneof(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 700 })), {
+          minLength: 1,
+          maxLength: 6,
+        }),
         fc.boolean(),
-        (primary, fallbackPart, span, decay, chunk, falling) => {
+        (primary, fallbackPart, span, decay, chunks, falling) => {
           // Slow declines broken by jumps keep many windows candidates for the maximum while older peaks
           // leave the span, so the deque both wraps and grows.
           if (falling) {
@@ -419,10 +423,11 @@ describe("RiseTracker", () => {
           const fallback = [...primary.map((_, i) => fallbackPart[i] ?? 1), ...fallbackPart];
           const expected = bruteForceRises(primary, fallback, span, decay);
           const tracker = new RiseTracker(span, decay);
-          for (let from = 0; from < fallback.length; from += chunk) {
-            const to = Math.min(fallback.length, from + chunk);
+          for (let from = 0, c = 0; from < fallback.length; c++) {
+            const to = Math.min(fallback.length, from + chunks[c % chunks.length]!);
             tracker.addWindows(primary, fallback, from, to);
             expect(tracker.rise).toBe(expected[to - 1]);
+            from = to;
           }
         },
       ),
@@ -447,5 +452,44 @@ describe("DecayingHistogram.addGrid", () => {
     grid.addGrid(values, 1500, values.length, START, STEP);
     for (const p of [0.1, 0.5, 0.9, 0.99]) expect(grid.percentile(p)).toBe(one.percentile(p));
     expect(grid.histogram.totalWeight / one.histogram.totalWeight).toBeCloseTo(1, 9);
+  });
+});
+
+describe("Histogram storage", () => {
+  it("property: storing only the touched buckets gives the weights of a full array", async () => {
+    const { Histogram, exponentialBuckets, linearBuckets } = await import("../recommend/histogram.ts");
+    const layouts = [exponentialBuckets(1e13, MIB, 1.02, 1e-6), linearBuckets(50, 1, 1e-3)];
+    const op = fc.tuple(
+      fc.constantFrom("add", "subtract", "scale"),
+      fc.double({ min: 0, max: 60, noNaN: true }),
+      fc.double({ min: 0, max: 2, noNaN: true }),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(0, 1), fc.array(op, { maxLength: 60 }), (which, ops) => {
+        const layout = layouts[which]!;
+        const h = new Histogram(layout);
+        const full = new Float64Array(layout.numBuckets);
+        // values spread over the whole layout: MiB to ~1e13 bytes, or 0..60 units
+        const sampleValue = (x: number) => (which === 0 ? MIB * 1.6 ** x : x);
+        for (const [kind, x, w] of ops) {
+          const b = layout.findBucket(sampleValue(x));
+          if (kind === "add") {
+            h.addSample(sampleValue(x), w);
+            full[b]! += w;
+          } else if (kind === "subtract") {
+            h.subtractSample(sampleValue(x), w);
+            full[b]! -= w;
+          } else {
+            for (let k = h.minBucket; k <= h.maxBucket; k++) full[k]! *= w;
+            h.scale(w);
+          }
+          for (let k = 0; k < layout.numBuckets; k++) expect(h.weight(k)).toBe(full[k]);
+        }
+        if (!h.isEmpty()) {
+          for (const p of [0.1, 0.5, 0.95]) expect(h.upperPercentile(p)).toBe(h.percentile(p));
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
