@@ -330,6 +330,10 @@ function planCpu(
     limitCores = Math.max(limitCores, raised);
     guard = `throttled ${pct(throttled)} of CFS periods: CPU limit raised to ${Math.ceil(limitCores * 1000)}m`;
   }
+  // Without any throttling data (metrics-server alone) a limit set too tight would go unnoticed: the CPU limit is
+  // then never lowered, only raised.
+  const throttlingSeen = state.cpuWindows > 0;
+  if (!throttlingSeen && currentLimit !== undefined) limitCores = Math.max(limitCores, currentLimit / 1000);
   // A raise goes a step beyond the peak: demand that has just grown tends to grow further, and each small
   // raise would be one more resize.
   const raising = currentLimit !== undefined && limitCores * 1000 >= currentLimit * (1 + p.cpuHysteresis);
@@ -345,7 +349,8 @@ function planCpu(
       (Number.isNaN(adaptive.share)
         ? ""
         : ` (throttled in ${(adaptive.share * 100).toFixed(2)} % of windows, budget ${(p.cpuThrottleBudget * 100).toFixed(2)} %)`) +
-      (raising ? `, raised with ${pct(p.cpuRaiseHeadroom)} headroom` : ""),
+      (raising ? `, raised with ${pct(p.cpuRaiseHeadroom)} headroom` : "") +
+      (throttlingSeen ? "" : "; no throttling data, so the CPU limit is not lowered"),
   );
   if (guard) reasons.push(guard);
   inputs.cpuRecentPeak = recent;

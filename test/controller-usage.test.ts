@@ -23,8 +23,11 @@ function policy(recommendation: Record<string, unknown>): Policy {
   return result.policy;
 }
 
-/** A view over one day of minute samples: 3000Mi for the first 12 h, then 1000Mi; never polled. */
-function viewWithDay(): UsageView {
+/**
+ * A view over one day of minute samples: 3000Mi for the first 12 h, then 1000Mi, 0.1 cores, never throttled (as
+ * Prometheus' cAdvisor counters report it) unless `withThrottling` is false (metrics-server alone); never polled.
+ */
+function viewWithDay(withThrottling = true): UsageView {
   const kubeconfig = new KubeConfig();
   kubeconfig.loadFromOptions({
     clusters: [{ name: "c", server: "http://127.0.0.1:1", skipTLSVerify: true }],
@@ -40,12 +43,17 @@ function viewWithDay(): UsageView {
     log: pino({ level: "silent" }),
     resolveWorkload: () => undefined,
   });
-  for (let t = NOW - 24 * HOUR; t < NOW; t += 60)
-    view.history.recordSample(KEY, {
-      time: t,
-      cpuCores: 0.1,
-      memoryBytes: (t < NOW - 12 * HOUR ? 3000 : 1000) * Mi,
-    });
+  for (let t = NOW - 24 * HOUR; t < NOW; t += 60) {
+    const memoryBytes = (t < NOW - 12 * HOUR ? 3000 : 1000) * Mi;
+    if (withThrottling)
+      view.history.recordWindow(KEY, t / 60, {
+        cpuMean: 0.1,
+        cpuPeak: 0.1,
+        memoryPeak: memoryBytes,
+        cpuThrottled: 0,
+      });
+    else view.history.recordSample(KEY, { time: t, cpuCores: 0.1, memoryBytes });
+  }
   return view;
 }
 
@@ -73,7 +81,16 @@ describe("recommendation inputs from the policy", () => {
       policy({ historyWindow: "6h", memoryMarginPercent: 50, cpuMarginPercent: 50 }),
     );
     expect(large!.limits.memory! / small!.limits.memory!).toBeCloseTo(1.5 / 1.1, 1);
+    // Six hours of windows are too few to size the margin by throttling: the policy's margin applies as it is.
     expect(large!.limits.cpu! / small!.limits.cpu!).toBeCloseTo(1.5 / 1.1, 1);
+  });
+
+  it("lowers a CPU limit only where throttling is observed", () => {
+    const p = policy({ historyWindow: "2d" });
+    expect(viewWithDay(true).recommendation(KEY, CURRENT, p)?.limits.cpu).toBeLessThan(200);
+    const blind = viewWithDay(false).recommendation(KEY, CURRENT, p);
+    expect(blind?.limits.cpu ?? CURRENT.limits.cpu).toBe(CURRENT.limits.cpu);
+    expect(blind?.reasons.join("\n")).toContain("no throttling data, so the CPU limit is not lowered");
   });
 });
 
