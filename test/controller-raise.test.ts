@@ -1,6 +1,6 @@
 // End-to-end against the simulated cluster: a container whose CPU demand is above its limit (throttled, its usage
 // pinned at the limit) gets the limit raised in place by the recommender's advice, on both flavors, outside the
-// decrease schedule, without a restart or a QoS change.
+// decrease schedule, without a restart or a QoS change; an idle pod under the same policy waits for the schedule.
 
 import { afterEach, describe, expect, it } from "vitest";
 import type { ControllerHandle } from "../controller/controller.ts";
@@ -12,6 +12,7 @@ import {
   node,
   pod,
   scenario,
+  simSleep,
   startCtl,
   startSim,
   TKE,
@@ -37,7 +38,7 @@ describe.each([
   ["upstream", UPSTREAM],
   ["tke", TKE],
 ])("CPU raise (%s)", (_name, flavor) => {
-  it("raises a throttled container's CPU limit in place, outside the decrease schedule", async () => {
+  it("raises a throttled container's CPU limit in place, outside the decrease schedule; reclaim waits for it", async () => {
     sim = await startSim(
       flavor,
       scenario(
@@ -49,6 +50,14 @@ describe.each([
           memory: "const(200Mi)",
           requests: { cpu: "500m", memory: "256Mi" },
           limits: { cpu: "1", memory: "512Mi" },
+        }),
+        pod({
+          name: "idle",
+          namespace: "shop",
+          cpu: "const(50m)",
+          memory: "const(200Mi)",
+          requests: { cpu: "1", memory: "1Gi" },
+          limits: { cpu: "2", memory: "2Gi" },
         }),
         clusterPolicy("raise", "Apply", policySpec),
       ),
@@ -77,5 +86,11 @@ describe.each([
       if (Date.now() > deadline) throw new Error("the accepted raise was never counted");
       await new Promise((r) => setTimeout(r, 50));
     }
+
+    // Well past the 3 minutes of history reclaim needs, the idle pod is untouched: the schedule is closed.
+    await simSleep(s, 5 * 60_000);
+    expect(getPod(s, "idle").spec.containers[0]!.resources!.requests).toEqual({ cpu: "1", memory: "1Gi" });
+    const idle = c.lastPass()?.decisions.find((d) => d.pod === "idle");
+    expect(idle?.reasons).toContain("reclaim: outside the policy's decrease schedule");
   });
 });
