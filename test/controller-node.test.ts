@@ -1,6 +1,6 @@
-// End-to-end against the simulated cluster (both flavors; Infeasible: upstream 1.35): a resize the full node defers is not re-sent while
+// End-to-end against the simulated cluster (both flavors): a resize the full node defers is not re-sent while
 // pending (the PATCH count stays small), completes once capacity frees, survives a controller restart without a
-// duplicate patch; an Infeasible desire is never re-sent, only a lower target.
+// duplicate patch; an Infeasible (TKE: Rejected) desire is never re-sent, only a lower target.
 
 import { afterEach, describe, expect, it } from "vitest";
 import type { ControllerHandle } from "../controller/controller.ts";
@@ -114,50 +114,58 @@ describe.each([
   });
 });
 
-it("an Infeasible desire is never re-sent; only a lower target is tried", async () => {
-  sim = await startSim(
-    UPSTREAM,
-    scenario(
-      node("node-1", "4", "8Gi"),
-      pod({
-        name: "greedy",
-        memory: "ramp(100Mi, 480Mi, 60s)",
-        requests: { cpu: "250m", memory: "256Mi" },
-        limits: { cpu: "1", memory: "512Mi" },
+// TKE names it Rejected (resource-status annotation); upstream 1.35 Infeasible (PodResizePending condition).
+it.each([
+  ["upstream", UPSTREAM, "/resize"],
+  ["tke", TKE, ""],
+] as const)(
+  "an Infeasible (%s) desire is never re-sent; only a lower target is tried",
+  async (_name, flavor, subresource) => {
+    sim = await startSim(
+      flavor,
+      scenario(
+        node("node-1", "4", "8Gi"),
+        pod({
+          name: "greedy",
+          memory: "ramp(100Mi, 480Mi, 60s)",
+          requests: { cpu: "250m", memory: "256Mi" },
+          limits: { cpu: "1", memory: "512Mi" },
+        }),
+        clusterPolicy("guard", "Apply"),
+      ),
+      20,
+    );
+    const s = sim;
+    // Someone asks for more memory than the node has (the request below the limit: TKE keeps QoS strictly): the
+    // kubelet marks it Infeasible.
+    const res = await fetch(`${s.url}/api/v1/namespaces/shop/pods/greedy${subresource}`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/strategic-merge-patch+json" },
+      body: JSON.stringify({
+        spec: {
+          containers: [
+            { name: "app", resources: { requests: { memory: "63Gi" }, limits: { memory: "64Gi" } } },
+          ],
+        },
       }),
-      clusterPolicy("guard", "Apply"),
-    ),
-    20,
-  );
-  const s = sim;
-  // Someone asks for more memory than the node has: the kubelet marks it Infeasible.
-  const res = await fetch(`${s.url}/api/v1/namespaces/shop/pods/greedy/resize`, {
-    method: "PATCH",
-    headers: { "Content-Type": "application/strategic-merge-patch+json" },
-    body: JSON.stringify({
-      spec: {
-        containers: [
-          { name: "app", resources: { requests: { memory: "64Gi" }, limits: { memory: "64Gi" } } },
-        ],
-      },
-    }),
-  });
-  expect(res.ok).toBe(true);
-  await waitUntil(
-    () => readResizeOutcome(getPod(s, "greedy"), "upstream").state === "infeasible",
-    20_000,
-    "the kubelet to mark the resize Infeasible",
-  );
-  controllers.push(await startCtl(s));
-  await waitUntil(
-    () => memoryLimit(getPod(s, "greedy")) !== "64Gi",
-    30_000,
-    "a lower target from the OOM guard",
-  );
-  const limit = memoryLimit(getPod(s, "greedy"))!;
-  await simSleep(s, 60_000);
-  // One patch from the test, one lower target from the controller; 64Gi is never sent again.
-  expect(await resizePatches(s)).toBe(2);
-  expect(memoryLimit(getPod(s, "greedy"))).toBe(limit);
-  expect(getPod(s, "greedy").status?.containerStatuses?.[0]?.restartCount).toBe(0);
-});
+    });
+    expect(res.ok).toBe(true);
+    await waitUntil(
+      () => readResizeOutcome(getPod(s, "greedy"), flavor.kind).state === "infeasible",
+      20_000,
+      "the kubelet to mark the resize Infeasible",
+    );
+    controllers.push(await startCtl(s));
+    await waitUntil(
+      () => memoryLimit(getPod(s, "greedy")) !== "64Gi",
+      30_000,
+      "a lower target from the OOM guard",
+    );
+    const limit = memoryLimit(getPod(s, "greedy"))!;
+    await simSleep(s, 60_000);
+    // One patch from the test, one lower target from the controller; 64Gi is never sent again.
+    expect(await resizePatches(s)).toBe(2);
+    expect(memoryLimit(getPod(s, "greedy"))).toBe(limit);
+    expect(getPod(s, "greedy").status?.containerStatuses?.[0]?.restartCount).toBe(0);
+  },
+);
