@@ -1,0 +1,75 @@
+// End-to-end against a simulated 1.36 cluster, whose PodResizeValidator answers 403 where 1.35 would accept a
+// resize and leave it to the kubelet: here, a pod on a Windows node (in-place resize is Linux-only). The OOM
+// guard's raise is sent once, recorded as refused with the API's message, and never sent again.
+
+import { afterEach, expect, it } from "vitest";
+import type { ControllerHandle } from "../controller/controller.ts";
+import type { SimCluster } from "../sim/cluster.ts";
+import { EVENTS } from "../sim/contracts.ts";
+import {
+  clusterPolicy,
+  getPod,
+  pod,
+  resizePatches,
+  scenario,
+  simSleep,
+  startCtl,
+  startSim,
+} from "./controller-harness.ts";
+
+let sim: SimCluster | undefined;
+let ctl: ControllerHandle | undefined;
+
+afterEach(async () => {
+  await ctl?.stop();
+  await sim?.close();
+  ctl = undefined;
+  sim = undefined;
+});
+
+const windowsNode = `apiVersion: v1
+kind: Node
+metadata: {name: win-1, labels: {kubernetes.io/os: windows}}
+status: {capacity: {cpu: "4", memory: 8Gi, pods: "110"}, allocatable: {cpu: "4", memory: 8Gi, pods: "110"}}`;
+
+it("a raise the 1.36 admission refuses (403) is sent once and never again", async () => {
+  sim = await startSim(
+    { kind: "upstream", version: "1.36" },
+    scenario(
+      windowsNode,
+      pod({
+        name: "leaky",
+        node: "win-1",
+        memory: "ramp(100Mi, 500Mi, 60s)",
+        requests: { cpu: "250m", memory: "256Mi" },
+        limits: { cpu: "1", memory: "512Mi" },
+      }),
+      clusterPolicy("guard", "Apply"),
+    ),
+    20,
+  );
+  const s = sim;
+  ctl = await startCtl(s);
+  const c = ctl;
+  const rejected = async () =>
+    (await c.telemetry.resizes.get()).values
+      .filter((v) => v.labels.outcome === "rejected")
+      .reduce((sum, v) => sum + v.value, 0);
+  const deadline = Date.now() + 30_000;
+  while ((await rejected()) < 1) {
+    if (Date.now() > deadline) throw new Error("the admission never refused a raise");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // Three more simulated minutes with the working set above the threshold: the refused target is not re-sent.
+  await simSleep(s, 3 * 60_000);
+  expect(await rejected()).toBe(1);
+  expect(await resizePatches(s)).toBe(1);
+  expect(getPod(s, "leaky").spec.containers[0]!.resources!.limits!.memory).toBe("512Mi");
+  const events = s.store.list(EVENTS, "shop") as unknown as { reason: string; message: string }[];
+  const refused = events.filter((e) => e.reason === "ResizeInfeasible");
+  expect(refused).toHaveLength(1);
+  expect(refused[0]!.message).toContain("403");
+  expect(refused[0]!.message).toContain(
+    'pod resize is only supported on linux nodes, node "win-1" is "windows"',
+  );
+});
