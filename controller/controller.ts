@@ -208,7 +208,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       intervalMs: opts.intervalMs,
     });
   let reconciler = makeReconciler();
-  const statusWriter = new PolicyStatusWriter(api, log, () => wrote("policies/status"));
+  const statusWriter = new PolicyStatusWriter(api, log, () => wrote("policies/status"), events);
 
   const policyObjects = (): { object: PolicyObject; result: PolicyParseResult }[] =>
     policyInformers

@@ -1,16 +1,18 @@
-// Kubernetes Events on pods (core/v1, which `kubectl describe` reads). A failed event write is logged and
-// otherwise ignored: events are for people, never a reason to stop reconciling.
+// Kubernetes Events on pods and policy ConfigMaps (core/v1, which `kubectl describe` reads). A failed event write is
+// logged and otherwise ignored: events are for people, never a reason to stop reconciling.
 
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import { kubeTime } from "./clock.ts";
 import type { KubeApi } from "./kube.ts";
 
-export type EventReason = "Resized" | "ResizeDeferred" | "ResizeInfeasible" | "OOMGuard";
+export type EventReason = "Resized" | "ResizeDeferred" | "ResizeInfeasible" | "OOMGuard" | "InvalidPolicy";
 
 export const COMPONENT = "inplace-autoscaler";
 
+/** The object an event is about: a Pod unless `kind` says otherwise (core/v1 kinds only). */
 export interface PodRef {
+  kind?: string;
   metadata: { name: string; namespace?: string; uid?: string };
 }
 
@@ -31,7 +33,7 @@ export class EventRecorder {
       kind: "Event",
       metadata: { name: `${pod.metadata.name}.${randomBytes(8).toString("hex")}`, namespace },
       involvedObject: {
-        kind: "Pod",
+        kind: pod.kind ?? "Pod",
         apiVersion: "v1",
         namespace,
         name: pod.metadata.name,
@@ -52,7 +54,7 @@ export class EventRecorder {
       await this.api.request("POST", `/api/v1/namespaces/${namespace}/events`, { body });
     } catch (err) {
       this.log.warn(
-        { pod: `${namespace}/${pod.metadata.name}`, reason, err: String(err) },
+        { object: `${pod.kind ?? "Pod"} ${namespace}/${pod.metadata.name}`, reason, err: String(err) },
         "could not record event",
       );
     }

@@ -1,5 +1,6 @@
 // Writes each policy's status subresource (Ready condition, pods matched, decision counts, projected savings)
-// after a slow pass. Only CRD policies have a status; a write happens only when the status changed.
+// after a slow pass. Only CRD policies have a status; a write happens only when the status changed. A ConfigMap
+// policy has none, so when it is invalid a Warning event on the ConfigMap says why, once per version of it.
 // The status is replaced with a PUT on /status (not merged): a merge patch never removes keys, so a skip reason
 // that no longer applies, or the figures of a policy that has since turned invalid, would stay forever. The PUT
 // carries the resourceVersion of the last read; on a conflict the object is re-read and the write retried once.
@@ -8,13 +9,14 @@ import type { Logger } from "pino";
 import { API_GROUP, API_VERSION } from "../policies/schema.ts";
 import { type PolicyStatus, policyStatus, tallyOutcomes } from "../policies/status.ts";
 import type { PolicyParseResult } from "../policies/validate.ts";
+import type { EventRecorder } from "./events.ts";
 import { type KubeApi, KubeApiError } from "./kube.ts";
 import { policyKey } from "./policy-view.ts";
 import type { PassResult } from "./reconciler.ts";
 
 export interface PolicyObject {
   kind?: string;
-  metadata: { name: string; namespace?: string; generation?: number; resourceVersion?: string };
+  metadata: { name: string; namespace?: string; uid?: string; generation?: number; resourceVersion?: string };
   status?: PolicyStatus;
 }
 
@@ -34,10 +36,14 @@ function essence(status: PolicyStatus | undefined): string {
 }
 
 export class PolicyStatusWriter {
+  /** Per invalid ConfigMap policy, the resourceVersion already announced by an event. */
+  private readonly announced = new Map<string, string | undefined>();
+
   constructor(
     private readonly api: KubeApi,
     private readonly log: Logger,
     private readonly onWrite: () => void,
+    private readonly events?: EventRecorder,
   ) {}
 
   async write(
@@ -45,10 +51,24 @@ export class PolicyStatusWriter {
     pass: PassResult | undefined,
     now: number,
   ): Promise<void> {
+    const invalidConfigMaps = new Set<string>();
     for (const { object, result } of objects) {
+      const id = policyKey(object.kind ?? "", object.metadata.namespace, object.metadata.name);
+      if (object.kind === "ConfigMap" && !result.ok) {
+        invalidConfigMaps.add(id);
+        const version = object.metadata.resourceVersion;
+        if (this.announced.has(id) && this.announced.get(id) === version) continue;
+        this.announced.set(id, version);
+        await this.events?.record(
+          object,
+          "Warning",
+          "InvalidPolicy",
+          `policy is invalid and not applied: ${result.message}`,
+        );
+        continue;
+      }
       const path = statusPath(object);
       if (!path) continue;
-      const id = policyKey(object.kind ?? "", object.metadata.namespace, object.metadata.name);
       const evaluation =
         pass && result.ok
           ? {
@@ -81,6 +101,8 @@ export class PolicyStatusWriter {
         }
       }
     }
+    // A ConfigMap fixed (or deleted) and broken again later gets a new event.
+    for (const id of [...this.announced.keys()]) if (!invalidConfigMaps.has(id)) this.announced.delete(id);
   }
 
   private async put(path: string, object: PolicyObject, status: PolicyStatus): Promise<void> {

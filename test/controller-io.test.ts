@@ -19,7 +19,17 @@ import { kubeApiFromConfig } from "../controller/kube.ts";
 import { LeaderElector } from "../controller/leader.ts";
 import { Telemetry } from "../controller/telemetry.ts";
 import type { SimCluster } from "../sim/cluster.ts";
-import { clusterPolicy, node, pod, scenario, startCtl, startSim, UPSTREAM } from "./controller-harness.ts";
+import { EVENTS } from "../sim/contracts.ts";
+import {
+  clusterPolicy,
+  node,
+  pod,
+  scenario,
+  simSleep,
+  startCtl,
+  startSim,
+  UPSTREAM,
+} from "./controller-harness.ts";
 
 const silent = pino({ level: "silent" });
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -163,6 +173,48 @@ describe("against the simulated cluster", () => {
     expect(ctl.lastPass()?.decisions.find((d) => d.pod === "web")?.reasons).toEqual([
       "no policy selects this pod",
     ]);
+    expect([...sim.requestCounts()].filter(([k]) => k.startsWith("patch pods"))).toEqual([]);
+  });
+
+  it("an invalid ConfigMap policy (no status to hold Ready=False) gets one Warning event naming the field", async () => {
+    sim = await startSim(
+      UPSTREAM,
+      scenario(
+        node("node-1", "4", "8Gi"),
+        pod({
+          name: "web",
+          memory: "const(480Mi)",
+          requests: { cpu: "250m", memory: "256Mi" },
+          limits: { memory: "512Mi" },
+        }),
+        `apiVersion: v1
+kind: ConfigMap
+metadata: {name: batch, namespace: inplace-autoscaler, labels: {autoscaling.inplace.dev/policy: "true"}}
+data:
+  policy.yaml: |
+    spec:
+      mode: Apply
+      oomGuard: {limitThresholdPercent: 120}`,
+      ),
+      20,
+    );
+    cleanups.push(() => sim.close());
+    const ctl = await startCtl(sim);
+    cleanups.push(() => ctl.stop());
+    // Several slow passes (one per 30 s of cluster time): the event is written once, not per pass.
+    await simSleep(sim, 100_000);
+    const events = (
+      sim.store.list(EVENTS, "inplace-autoscaler") as unknown as {
+        reason: string;
+        type: string;
+        message: string;
+        involvedObject: { kind: string; name: string };
+      }[]
+    ).filter((e) => e.reason === "InvalidPolicy");
+    expect(events).toHaveLength(1);
+    expect(events[0]!.type).toBe("Warning");
+    expect(events[0]!.involvedObject).toMatchObject({ kind: "ConfigMap", name: "batch" });
+    expect(events[0]!.message).toContain("spec.oomGuard.limitThresholdPercent");
     expect([...sim.requestCounts()].filter(([k]) => k.startsWith("patch pods"))).toEqual([]);
   });
 
