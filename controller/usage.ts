@@ -176,6 +176,7 @@ export class UsageView {
       // The policy's margins are the strategy's: over the peak the memory limit covers, and over the CPU peak.
       memoryBaseMargin: r.memoryMarginPercent / 100,
       cpuMargin: r.cpuMarginPercent / 100,
+      cpuThrottleBudget: r.cpuThrottleBudgetPercent / 100,
     };
     const result = recommend(
       "inplace",

@@ -61,6 +61,8 @@ export interface PolicySpec {
     /** Safety margin added on top of the percentile, in percent. */
     cpuMarginPercent: number;
     memoryMarginPercent: number;
+    /** Share of windows, in percent, in which the CPU limit may throttle; sizes the CPU margin per container. */
+    cpuThrottleBudgetPercent: number;
     /** Milliseconds of usage history considered. */
     historyWindow: number;
     /** Milliseconds of history needed before anything but the OOM guard may act. */
@@ -117,6 +119,7 @@ export const DEFAULT_SPEC: PolicySpec = {
     memoryPercentile: 95,
     cpuMarginPercent: 10,
     memoryMarginPercent: 10,
+    cpuThrottleBudgetPercent: 0.5,
     historyWindow: 8 * 86_400_000,
     minHistory: 86_400_000,
   },
@@ -171,6 +174,11 @@ export const policySpecSchema: z.ZodType<PolicySpec, unknown> = z
         memoryPercentile: percent.default(D.recommendation.memoryPercentile),
         cpuMarginPercent: z.number().min(0).max(1000).default(D.recommendation.cpuMarginPercent),
         memoryMarginPercent: z.number().min(0).max(1000).default(D.recommendation.memoryMarginPercent),
+        cpuThrottleBudgetPercent: z
+          .number()
+          .gt(0) // a limit that may never throttle has no finite margin
+          .max(100)
+          .default(D.recommendation.cpuThrottleBudgetPercent),
         historyWindow: duration.default(D.recommendation.historyWindow),
         minHistory: duration.default(D.recommendation.minHistory),
       })

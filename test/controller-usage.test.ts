@@ -27,7 +27,7 @@ function policy(recommendation: Record<string, unknown>): Policy {
  * A view over one day of minute samples: 3000Mi for the first 12 h, then 1000Mi, 0.1 cores, never throttled (as
  * Prometheus' cAdvisor counters report it) unless `withThrottling` is false (metrics-server alone); never polled.
  */
-function viewWithDay(withThrottling = true): UsageView {
+function viewWithDay(withThrottling = true, throttledEvery = 0): UsageView {
   const kubeconfig = new KubeConfig();
   kubeconfig.loadFromOptions({
     clusters: [{ name: "c", server: "http://127.0.0.1:1", skipTLSVerify: true }],
@@ -50,7 +50,8 @@ function viewWithDay(withThrottling = true): UsageView {
         cpuMean: 0.1,
         cpuPeak: 0.1,
         memoryPeak: memoryBytes,
-        cpuThrottled: 0,
+        // every n-th window throttled, none in the last hour (so no throttling guard fires now)
+        cpuThrottled: throttledEvery > 0 && (t / 60) % throttledEvery === 0 && t < NOW - HOUR ? 0.05 : 0,
       });
     else view.history.recordSample(KEY, { time: t, cpuCores: 0.1, memoryBytes });
   }
@@ -83,6 +84,16 @@ describe("recommendation inputs from the policy", () => {
     expect(large!.limits.memory! / small!.limits.memory!).toBeCloseTo(1.5 / 1.1, 1);
     // Six hours of windows are too few to size the margin by throttling: the policy's margin applies as it is.
     expect(large!.limits.cpu! / small!.limits.cpu!).toBeCloseTo(1.5 / 1.1, 1);
+  });
+
+  it("passes the throttle budget: a container throttled in 10 % of windows keeps a wider margin under a tight budget", () => {
+    const limitWith = (budget: number) =>
+      viewWithDay(true, 10).recommendation(
+        KEY,
+        CURRENT,
+        policy({ historyWindow: "2d", cpuThrottleBudgetPercent: budget }),
+      )!.limits.cpu!;
+    expect(limitWith(0.5)).toBeGreaterThan(limitWith(50));
   });
 
   it("lowers a CPU limit only where throttling is observed", () => {

@@ -123,6 +123,11 @@ describe("validation messages name the field", () => {
     ],
     [{ recommendation: { cpuPercentile: 101 } }, "spec.recommendation.cpuPercentile", ["at most 100"]],
     [
+      { recommendation: { cpuThrottleBudgetPercent: 0 } },
+      "spec.recommendation.cpuThrottleBudgetPercent",
+      ["0 must be greater than 0"],
+    ],
+    [
       { minAllowed: { cpu: "2" }, maxAllowed: { cpu: "1" } },
       "spec.minAllowed.cpu",
       ['"2"', "maxAllowed.cpu", '"1"'],
@@ -372,6 +377,7 @@ const validSpec: fc.Arbitrary<PolicySpec> = fc
       memoryPercentile: percentValue,
       cpuMarginPercent: fc.double({ min: 0, max: 1000, noNaN: true }),
       memoryMarginPercent: fc.double({ min: 0, max: 1000, noNaN: true }),
+      cpuThrottleBudgetPercent: fc.double({ min: 0.001, max: 100, noNaN: true }),
       windows: ordered(durationMs),
     }),
     oomGuard: fc.record({
