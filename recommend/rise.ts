@@ -143,15 +143,11 @@ export class RiseTracker {
       const at = this.index[slot]! - from + span;
       if (at >= 0) values[at] = this.value[slot]!;
     }
-    for (let k = 0; k < n; k++) {
-      let v = from + k < primary.length ? +primary[from + k]! : Number.NaN;
-      if (Number.isNaN(v)) v = +fallback[from + k]!;
-      values[span + k] = Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
-    }
     // `before`, the maximum of the span before window k, is kept with its position (the latest one holding it,
     // which stays in the span longest) and looked up again only when that position leaves the span: in the
     // suffix maxima of a block of `span` positions, or the running maximum of the positions past that block.
     // A block is scanned at most once per `span` windows, so the pass stays linear even on a steady decline.
+    // The lookups for window k read only earlier windows, so each window is copied into `values` as it is reached.
     const decay = this.decayPerWindow;
     let rise = this.rise;
     let before = Number.NEGATIVE_INFINITY;
@@ -160,6 +156,10 @@ export class RiseTracker {
     let run = Number.NEGATIVE_INFINITY;
     let runAt = 0;
     for (let k = 0; k < n; k++) {
+      let v = from + k < primary.length ? +primary[from + k]! : Number.NaN;
+      if (Number.isNaN(v)) v = +fallback[from + k]!;
+      if (Number.isNaN(v)) v = Number.NEGATIVE_INFINITY;
+      values[span + k] = v;
       rise *= decay;
       if (beforeAt < k) {
         if (k >= blockEnd) {
@@ -185,7 +185,6 @@ export class RiseTracker {
           beforeAt = suffixAt[k]!;
         }
       }
-      const v = values[span + k]!;
       if (v >= before) {
         // rise ≥ 0, so only a value above the maximum can raise it (and the division is rare)
         if (v > before && before > 0 && v / before - 1 > rise) rise = v / before - 1;
