@@ -11,8 +11,8 @@ const BLOCK_PASS_WINDOWS = 4096;
 // Scratch arrays of the block pass, shared by every tracker (a pass runs to completion) and grown on demand,
 // so a cold ingest allocates nothing per container.
 let blockValues = new Float64Array(0);
-let blockPrefixMax = new Float64Array(0);
 let blockSuffixMax = new Float64Array(0);
+let blockSuffixAt = new Int32Array(0);
 
 /** The largest relative rise of a window's value over the max of the preceding `spanWindows`, decayed. */
 export class RiseTracker {
@@ -39,7 +39,7 @@ export class RiseTracker {
    * where primary has none (shorter, NaN or a hole); missing values only age the rise.
    */
   addWindows(primary: readonly number[], fallback: readonly number[], from: number, to: number): void {
-    // The block pass is branch-light but costs O(span) to enter and to leave: it takes long stretches (a cold
+    // The block pass is cheaper per window but costs O(span) to enter and to leave: it takes long stretches (a cold
     // ingest), the deque the rest (a cycle's few new windows).
     const passWindows = Math.max(BLOCK_PASS_WINDOWS, 4 * this.spanWindows);
     let i = from;
@@ -113,9 +113,9 @@ export class RiseTracker {
   }
 
   /**
-   * Same result as addToDeque over from..to, by van Herk / Gil-Werman: in blocks of `span` windows, running
-   * maxima from each block's start and to its end give the maximum of any `span` consecutive windows as the
-   * larger of two lookups. Unlike the deque, whose pops follow the data, its branches are predictable.
+   * Same result as addToDeque over from..to, on a copy of the windows in a flat array: the maximum of the
+   * preceding span changes rarely and is looked up again only when it leaves the span, where the deque pops
+   * and pushes on every window, along branches that follow the data.
    */
   private addBlockPass(
     primary: readonly number[],
@@ -129,12 +129,12 @@ export class RiseTracker {
     if (blockValues.length < length) {
       const grown = Math.max(length, 2 * blockValues.length);
       blockValues = new Float64Array(grown);
-      blockPrefixMax = new Float64Array(grown);
       blockSuffixMax = new Float64Array(grown);
+      blockSuffixAt = new Int32Array(grown);
     }
     const values = blockValues;
-    const prefixMax = blockPrefixMax;
     const suffixMax = blockSuffixMax;
+    const suffixAt = blockSuffixAt;
     // values[k] is window from − span + k; a missing window is −∞, which is never a maximum above 0. The span
     // before `from` holds the deque's candidates: the maximum of any stretch ending at from − 1 is among them.
     values.fill(Number.NEGATIVE_INFINITY, 0, span);
@@ -143,35 +143,58 @@ export class RiseTracker {
       const at = this.index[slot]! - from + span;
       if (at >= 0) values[at] = this.value[slot]!;
     }
+    // `before`, the maximum of the span before window k, is kept with its position (the latest one holding it,
+    // which stays in the span longest) and looked up again only when that position leaves the span: in the
+    // suffix maxima of a block of `span` positions, or the running maximum of the positions past that block.
+    // A block is scanned at most once per `span` windows, so the pass stays linear even on a steady decline.
+    // The lookups for window k read only earlier windows, so each window is copied into `values` as it is reached.
+    const decay = this.decayPerWindow;
+    let rise = this.rise;
+    let before = Number.NEGATIVE_INFINITY;
+    let beforeAt = -1;
+    let blockEnd = 0;
+    let run = Number.NEGATIVE_INFINITY;
+    let runAt = 0;
     for (let k = 0; k < n; k++) {
       let v = from + k < primary.length ? +primary[from + k]! : Number.NaN;
       if (Number.isNaN(v)) v = +fallback[from + k]!;
-      values[span + k] = Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
-    }
-    for (let blockStart = 0; blockStart < length; blockStart += span) {
-      const blockEnd = Math.min(blockStart + span, length);
-      let max = Number.NEGATIVE_INFINITY;
-      for (let k = blockStart; k < blockEnd; k++) {
-        if (values[k]! > max) max = values[k]!;
-        prefixMax[k] = max;
-      }
-      max = Number.NEGATIVE_INFINITY;
-      for (let k = blockEnd - 1; k >= blockStart; k--) {
-        if (values[k]! > max) max = values[k]!;
-        suffixMax[k] = max;
-      }
-    }
-    const decay = this.decayPerWindow;
-    let rise = this.rise;
-    for (let k = 0; k < n; k++) {
+      if (Number.isNaN(v)) v = Number.NEGATIVE_INFINITY;
+      values[span + k] = v;
       rise *= decay;
-      const v = values[span + k]!;
-      // windows k .. k + span − 1 of `values`: the end of one block and the start of the next
-      const tail = suffixMax[k]!;
-      const head = prefixMax[k + span - 1]!;
-      const before = Math.max(tail, head);
-      // rise ≥ 0, so only a value above the maximum can raise it (and the division is rare)
-      if (v > before && before > 0 && v / before - 1 > rise) rise = v / before - 1;
+      if (beforeAt < k) {
+        if (k >= blockEnd) {
+          blockEnd = k + span;
+          let max = Number.NEGATIVE_INFINITY;
+          let maxAt = blockEnd - 1;
+          for (let j = blockEnd - 1; j >= k; j--) {
+            if (values[j]! > max) {
+              max = values[j]!;
+              maxAt = j;
+            }
+            suffixMax[j] = max;
+            suffixAt[j] = maxAt;
+          }
+          run = Number.NEGATIVE_INFINITY;
+          runAt = blockEnd;
+        }
+        if (run >= suffixMax[k]!) {
+          before = run;
+          beforeAt = runAt;
+        } else {
+          before = suffixMax[k]!;
+          beforeAt = suffixAt[k]!;
+        }
+      }
+      if (v >= before) {
+        // rise ≥ 0, so only a value above the maximum can raise it (and the division is rare)
+        if (v > before && before > 0 && v / before - 1 > rise) rise = v / before - 1;
+        before = v;
+        beforeAt = span + k;
+      }
+      if (v >= run) {
+        run = v;
+        runAt = span + k;
+      }
     }
     this.rise = rise;
     // The deque for the next windows: the candidates of the last span, oldest first (a window stays one while
