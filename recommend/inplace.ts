@@ -332,8 +332,9 @@ function planCpu(
   }
   // Without any throttling data (metrics-server alone) a limit set too tight would go unnoticed: the CPU limit is
   // then never lowered, only raised.
-  const throttlingSeen = state.cpuWindows > 0;
-  if (!throttlingSeen && currentLimit !== undefined) limitCores = Math.max(limitCores, currentLimit / 1000);
+  const wantedMillis = Math.ceil(limitCores * 1000);
+  const keptBlind = state.cpuWindows === 0 && currentLimit !== undefined && wantedMillis < currentLimit;
+  if (keptBlind) limitCores = currentLimit / 1000;
   // A raise goes a step beyond the peak: demand that has just grown tends to grow further, and each small
   // raise would be one more resize.
   const raising = currentLimit !== undefined && limitCores * 1000 >= currentLimit * (1 + p.cpuHysteresis);
@@ -343,14 +344,16 @@ function planCpu(
     limit,
     Math.max(p.minCpuMillis, Math.ceil(state.cpu.percentile(p.cpuRequestPercentile) * 1000)),
   );
+  const derivation =
+    `peak of the last ${(recentWindows * series.step) / 60} min ${recent.toFixed(3)} cores + ${pct(margin)}` +
+    (Number.isNaN(adaptive.share)
+      ? ""
+      : ` (throttled in ${(adaptive.share * 100).toFixed(2)} % of windows, budget ${(p.cpuThrottleBudget * 100).toFixed(2)} %)`);
   reasons.push(
-    `cpu request ${request}m = p${p.cpuRequestPercentile * 100} of decayed usage; limit ${limit}m = ` +
-      `peak of the last ${(recentWindows * series.step) / 60} min ${recent.toFixed(3)} cores + ${pct(margin)}` +
-      (Number.isNaN(adaptive.share)
-        ? ""
-        : ` (throttled in ${(adaptive.share * 100).toFixed(2)} % of windows, budget ${(p.cpuThrottleBudget * 100).toFixed(2)} %)`) +
-      (raising ? `, raised with ${pct(p.cpuRaiseHeadroom)} headroom` : "") +
-      (throttlingSeen ? "" : "; no throttling data, so the CPU limit is not lowered"),
+    `cpu request ${request}m = p${p.cpuRequestPercentile * 100} of decayed usage; ` +
+      (keptBlind
+        ? `limit kept at ${limit}m: ${derivation} would be ${wantedMillis}m, but without throttling data a CPU limit is not lowered`
+        : `limit ${limit}m = ${derivation}${raising ? `, raised with ${pct(p.cpuRaiseHeadroom)} headroom` : ""}`),
   );
   if (guard) reasons.push(guard);
   inputs.cpuRecentPeak = recent;
