@@ -15,6 +15,7 @@ import {
   simSleep,
   startCtl,
   startSim,
+  waitUntil,
 } from "./controller-harness.ts";
 
 let sim: SimCluster | undefined;
@@ -55,11 +56,7 @@ it("a raise the 1.36 admission refuses (403) is never sent again", async () => {
     (await c.telemetry.resizes.get()).values
       .filter((v) => v.labels.outcome === "rejected")
       .reduce((sum, v) => sum + v.value, 0);
-  const deadline = Date.now() + 30_000;
-  while ((await rejected()) < 1) {
-    if (Date.now() > deadline) throw new Error("the admission never refused a raise");
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitUntil(async () => (await rejected()) >= 1, 30_000, "the admission to refuse a raise");
   // Three more simulated minutes with the working set above the threshold: no refused target is sent again. A
   // lower one may be tried (a smaller raise can be what fits elsewhere), so the refused targets strictly decrease.
   await simSleep(s, 3 * 60_000);

@@ -81,11 +81,7 @@ describe.each([
       (await c.telemetry.resizes.get()).values
         .filter((v) => v.labels.cause === "raise" && v.labels.outcome === "accepted")
         .reduce((sum, v) => sum + v.value, 0);
-    const deadline = Date.now() + 10_000;
-    while ((await raises()) < 1) {
-      if (Date.now() > deadline) throw new Error("the accepted raise was never counted");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntil(async () => (await raises()) >= 1, 10_000, "the accepted raise to be counted");
 
     // Well past the 3 minutes of history reclaim needs, the idle pod is untouched: the schedule is closed.
     await simSleep(s, 5 * 60_000);
