@@ -73,6 +73,14 @@ async function flakyServer(expireFirstWatch: boolean) {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, counts };
 }
 
+/** A pod whose 480Mi working set is above 90 % of its 512Mi limit: any Apply policy's OOM guard wants to act. */
+const webPod = pod({
+  name: "web",
+  memory: "const(480Mi)",
+  requests: { cpu: "250m", memory: "256Mi" },
+  limits: { memory: "512Mi" },
+});
+
 describe("Informer", () => {
   it("backs off when watch streams keep ending instead of re-watching in a hot loop", async () => {
     const { url, counts } = await flakyServer(false);
@@ -149,12 +157,7 @@ describe("against the simulated cluster", () => {
       UPSTREAM,
       scenario(
         node("node-1", "4", "8Gi"),
-        pod({
-          name: "web",
-          memory: "const(480Mi)",
-          requests: { cpu: "250m", memory: "256Mi" },
-          limits: { memory: "512Mi" },
-        }),
+        webPod,
         clusterPolicy("broken", "Apply", "  recommendation: {minHistory: 2d, historyWindow: 1d}"),
       ),
       1,
@@ -181,12 +184,7 @@ describe("against the simulated cluster", () => {
       UPSTREAM,
       scenario(
         node("node-1", "4", "8Gi"),
-        pod({
-          name: "web",
-          memory: "const(480Mi)",
-          requests: { cpu: "250m", memory: "256Mi" },
-          limits: { memory: "512Mi" },
-        }),
+        webPod,
         `apiVersion: v1
 kind: ConfigMap
 metadata: {name: batch, namespace: inplace-autoscaler, labels: {autoscaling.inplace.dev/policy: "true"}}
@@ -221,16 +219,7 @@ data:
   it("evaluateCluster gives every container's decision, Apply policies included, and writes nothing", async () => {
     sim = await startSim(
       UPSTREAM,
-      scenario(
-        node("node-1", "4", "8Gi"),
-        pod({
-          name: "web",
-          memory: "const(480Mi)",
-          requests: { cpu: "250m", memory: "256Mi" },
-          limits: { memory: "512Mi" },
-        }),
-        clusterPolicy("guard", "Apply"),
-      ),
+      scenario(node("node-1", "4", "8Gi"), webPod, clusterPolicy("guard", "Apply")),
       1,
     );
     cleanups.push(() => sim.close());
@@ -267,16 +256,7 @@ data:
   it("`run --once` prints every container's decision as JSON and writes nothing for a DryRun policy", async () => {
     sim = await startSim(
       UPSTREAM,
-      scenario(
-        node("node-1", "4", "8Gi"),
-        pod({
-          name: "web",
-          memory: "const(480Mi)",
-          requests: { cpu: "250m", memory: "256Mi" },
-          limits: { memory: "512Mi" },
-        }),
-        clusterPolicy("observe", "DryRun"),
-      ),
+      scenario(node("node-1", "4", "8Gi"), webPod, clusterPolicy("observe", "DryRun")),
       1,
     );
     cleanups.push(() => sim.close());
