@@ -1,5 +1,5 @@
-// The per-container halves of a decision: the OOM guard (raise the memory limit before the container reaches it)
-// and reclaim (lower requests to a confident recommendation). Pure.
+// The per-container parts of a decision: the OOM guard (raise the memory limit before the container reaches it),
+// the recommender's raises (CPU throttled, usage grown) and reclaim (lower to a confident recommendation). Pure.
 
 import { formatCpuMillis, formatMemoryBytes, MEBIBYTE } from "../resize/quantity.ts";
 import type { QosClass, ResourceName } from "../resize/types.ts";
