@@ -3,7 +3,10 @@
 // - foresight blocks: the limit is the peak of the UTC-aligned block of B hours it falls in, known in advance
 //   (B = 24 is the replay's oracle). No online strategy knows the future; these bound what one could reach;
 // - online trackers: the limit is the peak of the last W hours plus a margin m, raised at once ×1.3 after an
-//   OOM event, resized whenever it would move by 10 % — the shape of any "recent peak + margin" rule.
+//   OOM event, resized whenever it would move by 10 % — the shape of any "recent peak + margin" rule;
+// - daily-pattern trackers: the same, with the peak taken over the last W hours and, on each of the previous
+//   D days, over the same hours and the A hours that followed them (a workload that repeats its day is
+//   covered before the repeat comes).
 // Usage: npx tsx bench/memory-frontier.ts [--half tune|report] [--traces DIR]
 
 import { join } from "node:path";
@@ -55,17 +58,22 @@ function foresightBlocks(hours: number) {
   };
 }
 
-function onlineTracker(windowHours: number, margin: number) {
+function peakOver(memory: ArrayLike<number>, from: number, to: number): number {
+  let peak = 0;
+  for (let k = Math.max(0, from); k <= to; k++) if (memory[k]! > peak) peak = memory[k]!;
+  return peak;
+}
+
+/** A tracker whose limit is `peakAt(i)` plus `margin` (see the header for the rest of its rules). */
+function tracker(margin: number, peakAt: (c: TraceContainer) => (i: number) => number) {
   return (c: TraceContainer) => {
     const memory = c.memory!;
-    const span = Math.round((windowHours * HOUR) / c.step);
+    const peakUntil = peakAt(c);
     let limit = c.provisioned.memoryBytes!;
     // Called once per sample in order: the limit in force at sample i, then moved with what i showed.
     return (i: number) => {
       const inForce = limit;
-      let peak = 0;
-      for (let k = Math.max(0, i - span + 1); k <= i; k++) if (memory[k]! > peak) peak = memory[k]!;
-      const next = peak * (1 + margin);
+      const next = peakUntil(i) * (1 + margin);
       if (memory[i]! > inForce) limit = Math.max(next, inForce * 1.3);
       else if (Math.abs(next / inForce - 1) >= 0.1) limit = next;
       return inForce;
@@ -73,8 +81,29 @@ function onlineTracker(windowHours: number, margin: number) {
   };
 }
 
+function onlineTracker(windowHours: number, margin: number) {
+  return tracker(margin, (c) => {
+    const span = Math.round((windowHours * HOUR) / c.step);
+    return (i) => peakOver(c.memory!, i - span + 1, i);
+  });
+}
+
+function dailyPatternTracker(windowHours: number, days: number, aheadHours: number, margin: number) {
+  return tracker(margin, (c) => {
+    const span = Math.round((windowHours * HOUR) / c.step);
+    const day = Math.round((24 * HOUR) / c.step);
+    const ahead = Math.round((aheadHours * HOUR) / c.step);
+    return (i) => {
+      let peak = peakOver(c.memory!, i - span + 1, i);
+      for (let d = 1; d <= days; d++)
+        peak = Math.max(peak, peakOver(c.memory!, i - d * day - span + 1, i - d * day + ahead));
+      return peak;
+    };
+  });
+}
+
 const line = (name: string, f: ReplayFigures) =>
-  `  ${name.padEnd(34)} slack ${f.memory!.relativeSlack!.toFixed(3)}  OOM events ${String(f.memory!.oomEvents).padStart(6)}  ` +
+  `  ${name.padEnd(48)} slack ${f.memory!.relativeSlack!.toFixed(3)}  OOM events ${String(f.memory!.oomEvents).padStart(6)}  ` +
   `OOM-free days ${f.memory!.oomFreeContainerDaysPercent.toFixed(2)} %`;
 
 console.log(`memory slack frontier, bitbrains-rnd-dev, ${values.half} half (${trace.containers.length} VMs)`);
@@ -84,11 +113,24 @@ console.log(line("inplace (replay)", replayTrace(trace, "inplace").figures));
 console.log(`  half of vpa's slack: ${(vpa.memory!.relativeSlack! / 2).toFixed(3)}`);
 for (const hours of [24, 12, 6])
   console.log(line(`foresight, ${hours} h blocks`, score(foresightBlocks(hours))));
-for (const windowHours of [72, 24, 12])
-  for (const margin of [0.05, 0.2, 0.5])
+for (const windowHours of [72, 24, 12, 6, 1])
+  for (const margin of [0.05, 0.2, 0.5, 1])
     console.log(
       line(
         `online, last ${windowHours} h peak + ${margin * 100} %`,
         score(onlineTracker(windowHours, margin)),
       ),
     );
+for (const [windowHours, days, aheadHours, margin] of [
+  [2, 1, 2, 0.2],
+  [2, 3, 3, 0.2],
+  [6, 3, 3, 0.2],
+  [2, 3, 3, 0.5],
+  [6, 7, 6, 0.2],
+] as const)
+  console.log(
+    line(
+      `daily pattern, ${windowHours} h + ${days} d × ${aheadHours} h ahead + ${margin * 100} %`,
+      score(dailyPatternTracker(windowHours, days, aheadHours, margin)),
+    ),
+  );
