@@ -1,15 +1,19 @@
 // Sends one resize and classifies the answer. Upstream: strategic-merge PATCH of pods/{name}/resize. TKE: the
 // same patch on the pod itself. 409 → re-read the pod and retry once if it still needs the change;
-// 403 / 422 → refused (the caller remembers the target and does not send it again).
+// 403 / 422 → refused (the caller remembers the target and does not send it again). The resize-history
+// annotation rides in the TKE patch; upstream, where pods/resize takes resources only, it follows in a
+// merge patch of the pod's metadata once the resize is accepted.
 
 import type { PodLike } from "../resize/types.ts";
 import type { ResizeTarget } from "./decide.ts";
 import { type KubeApi, KubeApiError } from "./kube.ts";
+import { RESIZE_HISTORY_ANNOTATION } from "./memory.ts";
 import { desiredTarget } from "./observe.ts";
 import { resizePatch } from "./patch.ts";
 
 export type ActuationResult =
-  | { kind: "accepted"; pod: PodLike; requests: number }
+  /** `historyError`: the resize was accepted but its history annotation could not be written. */
+  | { kind: "accepted"; pod: PodLike; requests: number; historyError?: string }
   /** The pod already asks for the target (e.g. another pass or a restarted controller sent it). */
   | { kind: "unneeded"; pod: PodLike; requests: number }
   | { kind: "refused"; code: number; reason: string; message: string; requests: number }
@@ -27,21 +31,39 @@ export class Actuator {
     return this.flavor === "upstream" ? `${base}/resize` : base;
   }
 
-  async resize(pod: PodLike, target: ResizeTarget): Promise<ActuationResult> {
+  /** `history`: the resize-history annotation's value once this resize is accepted. */
+  async resize(pod: PodLike, target: ResizeTarget, history: string): Promise<ActuationResult> {
     let current = pod;
     let requests = 0;
+    const annotations = { metadata: { annotations: { [RESIZE_HISTORY_ANNOTATION]: history } } };
     for (let attempt = 0; attempt < 2; attempt++) {
-      const body = resizePatch(desiredTarget(current), target);
-      if (!body) return { kind: "unneeded", pod: current, requests };
+      const resize = resizePatch(desiredTarget(current), target);
+      if (!resize) return { kind: "unneeded", pod: current, requests };
       try {
         requests++;
         this.onWrite(this.flavor === "upstream" ? "pods/resize" : "pods");
         const updated = await this.api.request<PodLike>("PATCH", this.path(current), {
-          body,
+          body: this.flavor === "tke" ? { ...annotations, ...resize } : resize,
           patchType: "strategic",
           query: { fieldManager: "inplace-autoscaler" },
         });
-        return { kind: "accepted", pod: updated, requests };
+        if (this.flavor === "tke") return { kind: "accepted", pod: updated, requests };
+        requests++;
+        this.onWrite("pods");
+        try {
+          const annotated = await this.api.request<PodLike>(
+            "PATCH",
+            this.path(current).replace(/\/resize$/, ""),
+            {
+              body: annotations,
+              patchType: "merge",
+              query: { fieldManager: "inplace-autoscaler" },
+            },
+          );
+          return { kind: "accepted", pod: annotated, requests };
+        } catch (err) {
+          return { kind: "accepted", pod: updated, requests, historyError: String(err) };
+        }
       } catch (err) {
         if (!(err instanceof KubeApiError)) return { kind: "failed", message: String(err), requests };
         if (err.code === 409 && attempt === 0) {

@@ -10,7 +10,7 @@ import type { Actuator } from "./actuator.ts";
 import { WriteBudget } from "./backoff.ts";
 import type { Action } from "./decide.ts";
 import type { EventRecorder } from "./events.ts";
-import { type OutcomeMemory, rememberPatchSent, rememberRefused } from "./memory.ts";
+import { type OutcomeMemory, rememberPatchSent, rememberRefused, resizeHistoryAnnotation } from "./memory.ts";
 import { desiredTarget, podKey } from "./observe.ts";
 import { policyKeyOf, writesPerMinute } from "./policy-view.ts";
 import { changedResources } from "./resources.ts";
@@ -77,7 +77,19 @@ export class ResizeExecutor {
         memory,
         accepted: false,
       };
-    const result = await deps.actuator.resize(pod, action.target);
+    // What the memory will hold once the patch is accepted, also written to the pod for a restarted controller.
+    const sent = rememberPatchSent(
+      memory,
+      now,
+      deps.random(),
+      changedResources(desiredTarget(pod), action.target),
+    );
+    const result = await deps.actuator.resize(pod, action.target, resizeHistoryAnnotation(sent));
+    if (result.kind === "accepted" && result.historyError)
+      deps.log.warn(
+        { pod: key, error: result.historyError },
+        "resized, but the resize history annotation was not written: a restarted controller forgets this resize",
+      );
     switch (result.kind) {
       case "accepted":
       case "unneeded": {
@@ -107,12 +119,7 @@ export class ResizeExecutor {
         }
         return {
           outcome: { kind: "resized" },
-          memory: rememberPatchSent(
-            memory,
-            now,
-            deps.random(),
-            changedResources(desiredTarget(pod), action.target),
-          ),
+          memory: sent,
           accepted: result.kind === "accepted",
           pod: result.pod,
         };
@@ -151,12 +158,7 @@ export class ResizeExecutor {
         );
         return {
           outcome: { kind: "skipped", reason: "API error" },
-          memory: rememberPatchSent(
-            memory,
-            now,
-            deps.random(),
-            changedResources(desiredTarget(pod), action.target),
-          ),
+          memory: sent,
           accepted: false,
         };
     }

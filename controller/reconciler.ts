@@ -18,7 +18,13 @@ import { type Action, decidePod, type Recommendation } from "./decide.ts";
 import { type ContainerDecision, explainRecommendation, recommendedFor, wire } from "./decisions.ts";
 import type { EventRecorder } from "./events.ts";
 import { ResizeExecutor } from "./execute.ts";
-import { EMPTY_MEMORY, type OutcomeMemory, rememberOutcome } from "./memory.ts";
+import {
+  EMPTY_MEMORY,
+  memoryFromResizeHistory,
+  type OutcomeMemory,
+  RESIZE_HISTORY_ANNOTATION,
+  rememberOutcome,
+} from "./memory.ts";
 import { desiredTarget, observePod, podKey } from "./observe.ts";
 import { type Flavor, isPending, readResizeOutcome } from "./outcome.ts";
 import { describeChange } from "./patch.ts";
@@ -113,6 +119,12 @@ export class Reconciler {
     const pods = [...snapshot.pods].sort((a, b) => podKey(a).localeCompare(podKey(b)));
     for (const pod of pods) {
       const key = podKey(pod);
+      if (!this.memory.has(key)) {
+        // First sight of this pod (or of any pod, after a restart): resume the pacing its annotation recorded.
+        const recalled = memoryFromResizeHistory(pod.metadata.annotations?.[RESIZE_HISTORY_ANNOTATION], now);
+        if (recalled.error) deps.log.warn({ pod: key, error: recalled.error }, "resize history ignored");
+        this.memory.set(key, recalled.memory);
+      }
       const namespace = pod.metadata.namespace ?? "default";
       const workload = workloadOf(pod, (kind, ns, name) =>
         kind === "ReplicaSet" ? snapshot.owner(kind, ns, name) : undefined,

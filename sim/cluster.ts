@@ -36,6 +36,7 @@ export interface SimClusterOptions {
 
 export interface SimCluster {
   url: string;
+  flavor: Flavor;
   store: ObjectStore;
   kubeconfig: string;
   clock: SimClock;
@@ -95,6 +96,7 @@ export async function startSimCluster(opts: SimClusterOptions): Promise<SimClust
   }
   return {
     url: server.url,
+    flavor: opts.flavor,
     store,
     kubeconfig: kubeconfigYaml(server.url),
     clock,

@@ -7,7 +7,14 @@ import {
   type PodObservation,
 } from "../controller/decide.ts";
 import { oomGuardDecision, raiseDecision, reclaimDecision } from "../controller/guard.ts";
-import { EMPTY_MEMORY, rememberOutcome, rememberPatchSent, rememberRefused } from "../controller/memory.ts";
+import {
+  EMPTY_MEMORY,
+  memoryFromResizeHistory,
+  rememberOutcome,
+  rememberPatchSent,
+  rememberRefused,
+  resizeHistoryAnnotation,
+} from "../controller/memory.ts";
 import { humanSized } from "../controller/resources.ts";
 
 const Mi = 1024 * 1024;
@@ -479,5 +486,45 @@ describe("human-sized targets", () => {
       requests: { cpu: 85, memory: 1_000_000_000 },
       limits: { memory: 1311 * Mi },
     });
+  });
+});
+
+describe("resize history annotation", () => {
+  it("gives a restarted controller the cooldowns and the daily count of the one that wrote it", () => {
+    const HOUR = 3_600_000;
+    let memory = rememberPatchSent(EMPTY_MEMORY, NOW - 25 * HOUR, 0.5, { app: ["cpu"] });
+    memory = rememberPatchSent(memory, NOW - 2 * HOUR, 0.5, { app: ["memory"], sidecar: ["cpu"] });
+    memory = rememberPatchSent(memory, NOW - HOUR, 0.5, { app: ["cpu"] });
+    const written = resizeHistoryAnnotation(memory);
+    const { memory: recalled, error } = memoryFromResizeHistory(written, NOW);
+    expect(error).toBeUndefined();
+    // The resize of 25 h ago left the daily count when the later ones were sent; each resource keeps its own time.
+    expect(recalled.resizedAt).toEqual([NOW - 2 * HOUR, NOW - HOUR]);
+    expect(recalled.lastResizedAt).toBe(NOW - HOUR);
+    expect(recalled.resourceResizedAt).toEqual({
+      app: { cpu: NOW - HOUR, memory: NOW - 2 * HOUR },
+      sidecar: { cpu: NOW - 2 * HOUR },
+    });
+    // A day later, nothing counts towards the daily cap any more, but the cooldown clocks stay.
+    expect(memoryFromResizeHistory(written, NOW + 23 * HOUR).memory.resizedAt).toEqual([]);
+    expect(memoryFromResizeHistory(written, NOW + 23 * HOUR).memory.lastResizedAt).toBe(NOW - HOUR);
+    // A pod never resized starts from the empty memory.
+    expect(memoryFromResizeHistory(undefined, NOW)).toEqual({ memory: EMPTY_MEMORY });
+  });
+
+  it("ignores an unreadable annotation, naming the field", () => {
+    const field = "metadata.annotations[autoscaling.inplace.dev/resize-history]";
+    for (const [value, message] of [
+      ["{", `${field}: not JSON`],
+      ["[]", `${field}: expected a JSON object`],
+      ['"x"', `${field}: expected a JSON object`],
+      ['{"resizedAt":"yesterday"}', `${field}.resizedAt: expected a list of times`],
+      ['{"resizedAt":["yesterday"]}', `${field}.resizedAt[0]: expected an RFC 3339 time, got "yesterday"`],
+      ['{"containers":{"app":{"cpu":5}}}', `${field}.containers.app.cpu: expected an RFC 3339 time, got 5`],
+    ] as const) {
+      const recalled = memoryFromResizeHistory(value, NOW);
+      expect(recalled.memory).toBe(EMPTY_MEMORY);
+      expect(recalled.error).toContain(message);
+    }
   });
 });

@@ -106,18 +106,24 @@ export function getPod(sim: SimCluster, name: string, ns = "shop"): PodLike {
 }
 
 /**
- * Resize PATCH requests the API server answered (pods/resize upstream; pod patches under TKE), any code, read
- * from the cluster's own `sim_apiserver_requests_total` on GET /metrics.
+ * Resize PATCH requests the API server answered (pods/resize upstream; pod patches under TKE, which carry the
+ * resize history too; upstream writes that annotation in a pod patch of its own), any code, read from the
+ * cluster's own `sim_apiserver_requests_total` on GET /metrics.
  */
 export async function resizePatches(sim: SimCluster): Promise<number> {
+  return podPatches(sim, sim.flavor.kind === "upstream" ? "resize" : "");
+}
+
+/** PATCH requests of pods (subresource "") or of one of their subresources, any code. */
+export async function podPatches(sim: SimCluster, subresource: string): Promise<number> {
   const text = await (await fetch(`${sim.url}/metrics`)).text();
   let n = 0;
   for (const line of text.split("\n")) {
     const m =
-      /^sim_apiserver_requests_total\{verb="patch",resource="pods",subresource="(resize|)",code="\d+"\} (\d+)$/.exec(
+      /^sim_apiserver_requests_total\{verb="patch",resource="pods",subresource="([^"]*)",code="\d+"\} (\d+)$/.exec(
         line,
       );
-    if (m) n += Number(m[2]);
+    if (m && m[1] === subresource) n += Number(m[2]);
   }
   return n;
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { Actuator } from "../controller/actuator.ts";
 import { detectFlavor } from "../controller/flavor.ts";
 import { type KubeApi, KubeApiError } from "../controller/kube.ts";
+import { RESIZE_HISTORY_ANNOTATION } from "../controller/memory.ts";
 import { readResizeOutcome } from "../controller/outcome.ts";
 import { describeChange, resizePatch } from "../controller/patch.ts";
 import { TKE_STATUS_ANNOTATION } from "../controller/resources.ts";
@@ -157,13 +158,22 @@ describe("patch bodies", () => {
 });
 
 /** A KubeApi that answers from a script and records requests. */
-function scriptedApi(answers: ((method: string, path: string) => unknown)[]): KubeApi & { calls: string[] } {
+function scriptedApi(
+  answers: ((method: string, path: string) => unknown)[],
+): KubeApi & { calls: string[]; bodies: unknown[] } {
   const calls: string[] = [];
+  const bodies: unknown[] = [];
   return {
     server: "http://scripted",
     calls,
-    async request<T>(method: string, path: string): Promise<T> {
-      calls.push(`${method} ${path}`);
+    bodies,
+    async request<T>(
+      method: string,
+      path: string,
+      opts?: { body?: unknown; patchType?: string },
+    ): Promise<T> {
+      calls.push(`${method} ${path}${opts?.patchType ? ` (${opts.patchType})` : ""}`);
+      bodies.push(opts?.body);
       const answer = answers.shift();
       if (!answer) throw new Error("unexpected request");
       return answer(method, path) as T;
@@ -179,27 +189,49 @@ describe("Actuator", () => {
     throw new KubeApiError(409, "Conflict", "the object has been modified", "PATCH", "/x");
   };
 
-  it("patches pods/resize upstream and the pod itself under TKE", async () => {
-    const up = scriptedApi([() => pod]);
-    expect((await new Actuator(up, "upstream").resize(pod, target)).kind).toBe("accepted");
-    expect(up.calls).toEqual(["PATCH /api/v1/namespaces/shop/pods/web/resize"]);
+  const history =
+    '{"resizedAt":["2026-11-29T21:00:00.000Z"],"containers":{"app":{"memory":"2026-11-29T21:00:00.000Z"}}}';
+  const annotated = { metadata: { annotations: { [RESIZE_HISTORY_ANNOTATION]: history } } };
+
+  it("patches pods/resize upstream, then the history annotation; under TKE both in one patch of the pod", async () => {
+    const up = scriptedApi([() => pod, () => pod]);
+    expect((await new Actuator(up, "upstream").resize(pod, target, history)).kind).toBe("accepted");
+    expect(up.calls).toEqual([
+      "PATCH /api/v1/namespaces/shop/pods/web/resize (strategic)",
+      "PATCH /api/v1/namespaces/shop/pods/web (merge)",
+    ]);
+    expect(up.bodies[0]).not.toHaveProperty("metadata");
+    expect(up.bodies[1]).toEqual(annotated);
     const tke = scriptedApi([() => pod]);
-    await new Actuator(tke, "tke").resize(pod, target);
-    expect(tke.calls).toEqual(["PATCH /api/v1/namespaces/shop/pods/web"]);
+    await new Actuator(tke, "tke").resize(pod, target, history);
+    expect(tke.calls).toEqual(["PATCH /api/v1/namespaces/shop/pods/web (strategic)"]);
+    expect(tke.bodies[0]).toMatchObject({ ...annotated, spec: { containers: [{ name: "app" }] } });
+  });
+
+  it("still reports an accepted resize whose history annotation could not be written", async () => {
+    const up = scriptedApi([
+      () => pod,
+      () => {
+        throw new KubeApiError(500, "InternalError", "etcd timeout", "PATCH", "/x");
+      },
+    ]);
+    const r = await new Actuator(up, "upstream").resize(pod, target, history);
+    expect(r).toMatchObject({ kind: "accepted", historyError: expect.stringContaining("etcd timeout") });
   });
 
   it("re-reads the pod after a 409 and retries once; sends nothing when the pod already asks for the target", async () => {
-    const retried = scriptedApi([conflict, () => pod, () => pod]);
-    const r = await new Actuator(retried, "upstream").resize(pod, target);
+    const retried = scriptedApi([conflict, () => pod, () => pod, () => pod]);
+    const r = await new Actuator(retried, "upstream").resize(pod, target, history);
     expect(r.kind).toBe("accepted");
     expect(retried.calls).toEqual([
-      "PATCH /api/v1/namespaces/shop/pods/web/resize",
+      "PATCH /api/v1/namespaces/shop/pods/web/resize (strategic)",
       "GET /api/v1/namespaces/shop/pods/web",
-      "PATCH /api/v1/namespaces/shop/pods/web/resize",
+      "PATCH /api/v1/namespaces/shop/pods/web/resize (strategic)",
+      "PATCH /api/v1/namespaces/shop/pods/web (merge)",
     ]);
     const done = upstreamPod({ specLimit: "768Mi" });
     const noop = scriptedApi([conflict, () => done]);
-    expect((await new Actuator(noop, "upstream").resize(pod, target)).kind).toBe("unneeded");
+    expect((await new Actuator(noop, "upstream").resize(pod, target, history)).kind).toBe("unneeded");
   });
 
   it("reports 403 and 422 as refused with the API's message", async () => {
@@ -215,7 +247,7 @@ describe("Actuator", () => {
           );
         },
       ]);
-      const r = await new Actuator(api, "upstream").resize(pod, target);
+      const r = await new Actuator(api, "upstream").resize(pod, target, history);
       expect(r).toMatchObject({ kind: "refused", code, message: `pods "web" is forbidden: x` });
     }
   });

@@ -158,3 +158,75 @@ it("reclaims at most maxConcurrentResizes.perNode pods of a node in flight at on
   expect(held.map((d) => d.pod)).toEqual(["a-1", "a-2"]);
   for (const d of held) expect(d.reasons.at(-1)).toContain("max concurrent resizes reached");
 });
+
+describe.each([
+  ["upstream", UPSTREAM],
+  ["tke", TKE],
+])("restart (%s)", (_name, flavor) => {
+  it("a restarted controller keeps the reclaim cooldown of the resize its predecessor made", async () => {
+    const cooldownMs = 10 * 60_000;
+    sim = await startSim(
+      flavor,
+      scenario(
+        node("node-1", "8", "16Gi"),
+        idle("shop", "idle"),
+        clusterPolicy(
+          "reclaim",
+          "Apply",
+          `  recommendation: {minHistory: 3m, historyWindow: 1h}\n  cooldown: 10m`,
+        ),
+      ),
+      120,
+    );
+    const s = sim;
+    const memoryRequest = () =>
+      parseMemoryBytes(getPod(s, "idle").spec.containers[0]!.resources!.requests!.memory!);
+    ctl = await startCtl(s, { intervalMs: 15_000 });
+    await waitUntil(() => memoryRequest() < parseMemoryBytes("1Gi"), 60_000, "the first reclaim");
+    await ctl.stop();
+    ctl = undefined;
+    const history = JSON.parse(
+      getPod(s, "idle").metadata.annotations?.["autoscaling.inplace.dev/resize-history"] ?? "{}",
+    ) as { resizedAt?: string[] };
+    expect(history.resizedAt).toHaveLength(1);
+    const resizedAt = Date.parse(history.resizedAt![0]!);
+
+    // Someone puts the resources back; a controller that forgot the resize would reclaim them once it has 3
+    // minutes of history again, well inside the 10-minute cooldown.
+    const path = `${s.url}/api/v1/namespaces/shop/pods/idle${s.flavor.kind === "upstream" ? "/resize" : ""}`;
+    const put = await fetch(path, {
+      method: "PATCH",
+      headers: { "content-type": "application/strategic-merge-patch+json" },
+      body: JSON.stringify({
+        spec: {
+          containers: [
+            {
+              name: "app",
+              resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+            },
+          ],
+        },
+      }),
+    });
+    expect(put.status, await put.text()).toBe(200);
+    ctl = await startCtl(s, { intervalMs: 15_000 });
+    const c = ctl;
+    await waitUntil(
+      () =>
+        c
+          .lastPass()
+          ?.decisions.some(
+            (d) => d.pod === "idle" && /cooldown/.test([...d.reasons, ...d.explanation].join("\n")),
+          ) ?? false,
+      60_000,
+      "a decision held by the cooldown",
+    );
+    expect(memoryRequest()).toBe(parseMemoryBytes("1Gi"));
+    await waitUntil(
+      () => memoryRequest() < parseMemoryBytes("1Gi"),
+      60_000,
+      "the reclaim after the cooldown",
+    );
+    expect(s.clock.now()).toBeGreaterThanOrEqual(resizedAt + cooldownMs);
+  });
+});
