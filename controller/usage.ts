@@ -163,7 +163,8 @@ export class UsageView {
     const { series, quality } = withinWindow(full, fullQuality, r.historyWindow / 1000, now);
     const id = `${key.namespace}/${key.kind}/${key.name}/${key.container}`;
     const params = {
-      // The policy's minHistory is the history needed before any decrease, memory's included.
+      // The policy's minHistory is the history needed before any decrease, memory's included; CPU may come
+      // down sooner, but its limit covers the highest CPU usage seen until minHistory has passed.
       minHistorySeconds: r.minHistory / 1000,
       memoryMinHistorySeconds: r.minHistory / 1000,
       fullConfidenceSeconds: r.minHistory / 1000,

@@ -65,7 +65,8 @@ export interface PolicySpec {
     cpuThrottleBudgetPercent: number;
     /** Milliseconds of usage history considered. */
     historyWindow: number;
-    /** Milliseconds of history needed before anything but the OOM guard may act. */
+    /** Milliseconds of history needed before anything but the OOM guard may act; CPU may be lowered sooner,
+     * its limit then covering the highest CPU usage seen. */
     minHistory: number;
   };
   oomGuard: {

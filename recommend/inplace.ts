@@ -5,8 +5,10 @@
 // after a full day of history and a long cooldown. CPU: the request is a percentile of decayed usage; the
 // limit follows the recent peak plus a margin that grows with the largest recent 1-h rise, jumps when the
 // container is throttled, and is raised with some headroom but lowered only by a clear step, so it does not
-// chase every burst. Decreases need enough fresh history and pass hysteresis, a cooldown counted from applied
-// resizes, and a daily cap; guards bypass the last two. Defaults were tuned on the "tune" half of the traces
+// chase every burst. Until minHistorySeconds of history the CPU limit covers the peak of all history instead
+// of the recent one, so a new container's provisioned limit comes down as soon as the recent window is full.
+// Decreases need enough fresh history and pass hysteresis, a cooldown counted from applied resizes, and a
+// daily cap; guards bypass the last two. Defaults were tuned on the "tune" half of the traces
 // (replay/split.ts).
 
 import { DecayingHistogram, exponentialBuckets } from "./histogram.ts";
@@ -73,7 +75,8 @@ export interface InplaceParams {
   /** … and at least this many fresh windows, so coarse (5-min) data does not chase noise */
   cpuReclaimCooldownWindows: number;
   maxResizesPerDay: number;
-  /** no decrease before this much history */
+  /** history before recent usage alone is trusted: until then memory is not lowered, and the CPU limit covers
+   * the peak of all history, not only the recent one */
   minHistorySeconds: number;
   /** … and for memory at least this much: a memory shortfall kills, so wait until a daily peak was seen */
   memoryMinHistorySeconds: number;
@@ -302,6 +305,11 @@ function planMemory(
   return guard ? { request, limit, guard } : { request, limit };
 }
 
+/** The windows whose peak the CPU limit follows once history is long enough. */
+function cpuRecentWindowCount(p: InplaceParams, step: number): number {
+  return Math.max(p.cpuRecentWindows, Math.round(p.cpuRecentSeconds / step));
+}
+
 function planCpu(
   input: RecommendInput<InplaceParams>,
   state: InplaceState,
@@ -312,10 +320,14 @@ function planCpu(
   const { series, now, current } = input;
   if (state.cpu.isEmpty()) return undefined;
   const end = Math.floor((now - series.start) / series.step);
-  const recentWindows = Math.max(p.cpuRecentWindows, Math.round(p.cpuRecentSeconds / series.step));
-  const recent = maxOver(series.cpuPeak, end - recentWindows, end);
+  const recentWindows = cpuRecentWindowCount(p, series.step);
   // No recent sample means data is stale; the limit follows recent peaks only, so it is left as it is.
-  if (Number.isNaN(recent)) return undefined;
+  if (Number.isNaN(maxOver(series.cpuPeak, end - recentWindows, end))) return undefined;
+  // A short history has not shown that the recent window sees the container's peaks (a daily cycle, a nightly
+  // batch): until minHistorySeconds the limit covers the peak of all history. It need not wait to come down as
+  // memory does: a CPU limit set too low throttles, and the throttle guard raises it within a window.
+  const warmingUp = input.quality.historySeconds < p.minHistorySeconds;
+  const recent = maxOver(series.cpuPeak, warmingUp ? 0 : end - recentWindows, end);
   const adaptive = cpuMarginFor(state, p, series.step);
   const margin = Math.min(p.maxMargin, adaptive.margin + (state.cpuRise?.rise ?? 0) * p.cpuRiseWeight);
   let limitCores = recent * (1 + margin);
@@ -344,8 +356,12 @@ function planCpu(
     limit,
     Math.max(p.minCpuMillis, Math.ceil(state.cpu.percentile(p.cpuRequestPercentile) * 1000)),
   );
+  const peakOf = warmingUp
+    ? `peak of all ${(input.quality.historySeconds / HOUR).toFixed(1)} h of history (of the last ` +
+      `${(recentWindows * series.step) / 60} min once ${p.minHistorySeconds / HOUR} h are seen)`
+    : `peak of the last ${(recentWindows * series.step) / 60} min`;
   const derivation =
-    `peak of the last ${(recentWindows * series.step) / 60} min ${recent.toFixed(3)} cores + ${pct(margin)}` +
+    `${peakOf} ${recent.toFixed(3)} cores + ${pct(margin)}` +
     (Number.isNaN(adaptive.share)
       ? ""
       : ` (throttled in ${(adaptive.share * 100).toFixed(2)} % of windows, budget ${(p.cpuThrottleBudget * 100).toFixed(2)} %)`);
@@ -398,8 +414,10 @@ export function recommendInplace(input: RecommendInput<InplaceParams>, state: In
   const newestResize = resizes.length > 0 ? resizes[resizes.length - 1]! : Number.NEGATIVE_INFINITY;
   const lastResize = (r: "cpu" | "memory") =>
     input.lastResizedAt ? (input.lastResizedAt[r] ?? Number.NEGATIVE_INFINITY) : newestResize;
+  // A CPU decrease needs only a full recent window (or minHistorySeconds, if shorter): until minHistorySeconds
+  // its limit covers all history.
   const minHistory = {
-    cpu: p.minHistorySeconds,
+    cpu: Math.min(p.minHistorySeconds, cpuRecentWindowCount(p, series.step) * series.step),
     memory: Math.max(p.minHistorySeconds, p.memoryMinHistorySeconds),
   };
   const requests: ResourceAmounts = {};

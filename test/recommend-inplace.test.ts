@@ -47,10 +47,55 @@ describe("inplace strategy", () => {
   });
 
   it("never decreases with too little history, even when usage is far below the request", () => {
-    const s = series(new Array(12).fill(100 * MIB), new Array(12).fill(0.1));
+    // 30 min of 5-min windows: less than the 12 windows whose peak the CPU limit follows.
+    const s = series(new Array(6).fill(100 * MIB), new Array(6).fill(0.1));
     const rec = run(s, pod(4096 * MIB, 2048 * MIB));
     expect(rec.urgency).toBe("hold");
-    expect(rec.reasons.join("\n")).toMatch(/only 1\.0 h of history/);
+    expect(rec.reasons.join("\n")).toMatch(/memory: only 0\.5 h of history \(< 24 h\)/);
+    expect(rec.reasons.join("\n")).toMatch(/cpu: only 0\.5 h of history \(< 1 h\)/);
+  });
+
+  it("lowers a new container's CPU limit within hours, but only to the peak of all its history", () => {
+    // 3 h: a burst to 2 cores in the first hour, 0.5 cores since.
+    const cpu = Array.from({ length: 36 }, (_, i) => (i < 12 ? 2 : 0.5));
+    const rec = run(series(new Array(36).fill(300 * MIB), cpu), pod(4096 * MIB, 2048 * MIB, 8000, 4000));
+    expect(rec.urgency).toBe("reclaim");
+    expect(rec.limits.cpu!).toBeGreaterThanOrEqual(2000 * (1 + INPLACE_DEFAULTS.cpuMargin));
+    expect(rec.limits.cpu!).toBeLessThan(2500);
+    expect(rec.limits.memory).toBeUndefined();
+    expect(rec.reasons.join("\n")).toMatch(
+      /limit \d+m = peak of all 3\.0 h of history \(of the last 60 min once 12 h are seen\) 2\.000 cores/,
+    );
+  });
+
+  it("lowers CPU before its recent window is full when minHistorySeconds is shorter still", () => {
+    const s = series(new Array(3).fill(300 * MIB), new Array(3).fill(0.1));
+    const now = START + 3 * STEP;
+    const rec = recommend("inplace", {
+      container: "app",
+      series: s,
+      quality: dataQuality(s, now),
+      current: pod(4096 * MIB, 2048 * MIB),
+      now,
+      params: { minHistorySeconds: 600, memoryMinHistorySeconds: 600 },
+    }).recommendation;
+    expect(rec.urgency).toBe("reclaim");
+    expect(rec.limits.cpu!).toBeLessThan(200);
+  });
+
+  it("property: before minHistorySeconds a CPU limit never goes below the peak of all history", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0.001, max: 16, noNaN: true }), { minLength: 12, maxLength: 143 }),
+        (cpu) => {
+          const s = series(new Array(cpu.length).fill(300 * MIB), cpu);
+          const rec = run(s, pod(4096 * MIB, 2048 * MIB, 32000, 16000));
+          if (rec.limits.cpu !== undefined)
+            expect(rec.limits.cpu).toBeGreaterThanOrEqual(Math.max(...cpu) * 1000);
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 
   it("never decreases on stale data", () => {
@@ -212,12 +257,15 @@ describe("inplace strategy", () => {
     expect(risingRec.reasons.join("\n")).toMatch(/of the largest rise over a 24 h peak, 2\d %/);
   });
 
-  it("lowers CPU after half a day of history but memory only after a full day", () => {
+  it("after half a day the CPU limit follows the recent peak alone, but memory is lowered only after a full day", () => {
+    // 16 h: the same burst to 2 cores in the first hour, 0.2 cores since.
     const windows = 16 * 12;
-    const s = series(new Array(windows).fill(300 * MIB), new Array(windows).fill(0.2));
+    const cpu = Array.from({ length: windows }, (_, i) => (i < 12 ? 2 : 0.2));
+    const s = series(new Array(windows).fill(300 * MIB), cpu);
     const rec = run(s, pod(4096 * MIB, 2048 * MIB));
     expect(rec.urgency).toBe("reclaim");
     expect(rec.limits.cpu!).toBeLessThan(300);
+    expect(rec.reasons.join("\n")).toMatch(/limit \d+m = peak of the last 60 min 0\.200 cores/);
     expect(rec.limits.memory).toBeUndefined();
     expect(rec.reasons.join("\n")).toMatch(/memory: only 16\.0 h of history \(< 24 h\): no decrease/);
   });
