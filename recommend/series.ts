@@ -30,21 +30,17 @@ export function windowAt(series: UsageSeries, t: number): number {
  * `now`; stale when the newest sample is older than `staleAfterSeconds`.
  */
 export function dataQuality(series: UsageSeries, now: number, staleAfterSeconds = 900): DataQuality {
-  const { start, step } = series;
-  const length = Math.max(series.memoryPeak.length, series.cpuMean.length);
-  const end = Math.min(length, Math.floor((now - start) / step));
-  let first = -1;
-  let last = -1;
-  let present = 0;
-  for (let i = 0; i < end; i++) {
-    if (hasData(series, i)) {
-      if (first < 0) first = i;
-      last = i;
-      present++;
-    }
-  }
-  if (first < 0)
+  const { start, step, memoryPeak, cpuMean } = series;
+  const end = Math.min(Math.max(memoryPeak.length, cpuMean.length), Math.floor((now - start) / step));
+  // First and last windows with data from either end, then a count between them.
+  let first = 0;
+  while (first < end && !hasData(memoryPeak, cpuMean, first)) first++;
+  if (first >= end)
     return { historySeconds: 0, completeness: 0, newestSampleAge: Number.POSITIVE_INFINITY, stale: true };
+  let last = end - 1;
+  while (!hasData(memoryPeak, cpuMean, last)) last--;
+  let present = 0;
+  for (let i = first; i <= last; i++) if (hasData(memoryPeak, cpuMean, i)) present++;
   const newestSampleAge = now - (start + (last + 1) * step);
   return {
     historySeconds: (end - first) * step,
@@ -54,10 +50,10 @@ export function dataQuality(series: UsageSeries, now: number, staleAfterSeconds 
   };
 }
 
-function hasData(series: UsageSeries, i: number): boolean {
+function hasData(memoryPeak: readonly number[], cpuMean: readonly number[], i: number): boolean {
   // Past the end, in a hole or NaN alike, +x is NaN. Unary plus keeps the loads raw doubles: testing the loaded
   // value for undefined would box every element of a holey array (metrics/ builds them with fill(NaN)).
-  return !Number.isNaN(+series.memoryPeak[i]!) || !Number.isNaN(+series.cpuMean[i]!);
+  return !Number.isNaN(+memoryPeak[i]!) || !Number.isNaN(+cpuMean[i]!);
 }
 
 /** dataQuality() kept up to date window by window, for callers that ask at every step (replay). */
@@ -77,7 +73,7 @@ export class QualityTracker {
     const length = Math.max(series.memoryPeak.length, series.cpuMean.length);
     const end = Math.min(length, Math.floor((now - start) / step));
     for (let i = this.scannedUntil; i < end; i++) {
-      if (hasData(series, i)) {
+      if (hasData(series.memoryPeak, series.cpuMean, i)) {
         if (this.first < 0) this.first = i;
         this.last = i;
         this.present++;
