@@ -184,7 +184,7 @@ function ingest(series: UsageSeries, state: InplaceState, p: InplaceParams, now:
   const end = Math.min(Math.max(memoryPeak.length, cpuMean.length), Math.floor((now - start) / step));
   if (end <= first) return;
   state.memory.addGrid(memoryPeak, first, Math.min(end, memoryPeak.length), start, step);
-  state.cpu.addGrid(cpuMean, first, Math.min(end, cpuMean.length), start, step);
+  ingestCpuUsage(series, first, end, 2 ** (-step / p.cpuThrottleHalfLifeSeconds), state);
   const decayPerWindow = 2 ** (-step / p.riseHalfLifeSeconds);
   const spanOf = (seconds: number) => Math.max(1, Math.round(seconds / step));
   state.cpuRise ??= new RiseTracker(spanOf(p.riseSpanSeconds), decayPerWindow);
@@ -192,19 +192,27 @@ function ingest(series: UsageSeries, state: InplaceState, p: InplaceParams, now:
   // A window's CPU rise is measured on its peak, or on its mean where the peak is missing.
   state.cpuRise.addWindows(cpuPeak, cpuMean, first, Math.min(end, cpuMean.length));
   state.memoryRise.addWindows(memoryPeak, memoryPeak, first, Math.min(end, memoryPeak.length));
-  countThrottled(series.cpuThrottled, first, end, 2 ** (-step / p.cpuThrottleHalfLifeSeconds), state);
   state.ingestedUntil = start + end * step;
 }
 
-function countThrottled(
-  throttled: readonly number[],
+/**
+ * CPU usage into the request histogram, and the decayed counts of windows with throttling data and of throttled
+ * ones. A throttled window's usage is censored at the limit: with a share θ of its CFS periods throttled, it
+ * enters as the demand usage / (1 − θ) (θ at most 0.9), so a request sized from the percentile does not settle
+ * at a limit that was too low.
+ */
+function ingestCpuUsage(
+  series: UsageSeries,
   from: number,
   to: number,
   decay: number,
   state: InplaceState,
 ): void {
+  const { start, step, cpuMean, cpuThrottled: throttled } = series;
   let windows = state.cpuWindows;
   let hits = state.cpuThrottledWindows;
+  // Unthrottled stretches go in whole; each throttled window between them on its own (they are rare).
+  let stretch = from;
   for (let i = from; i < Math.min(to, throttled.length); i++) {
     const t = +throttled[i]!; // unary plus: a hole is missing, and loads stay unboxed (see maxOver)
     if (Number.isNaN(t)) continue;
@@ -212,7 +220,14 @@ function countThrottled(
     // Any throttling counts, as any shortfall counts in VASIM's insufficient minutes. Bursty work that CFS
     // throttles a little even below its mean limit gets a larger margin: wasteful at worst, never starved.
     hits = hits * decay + (t > 0 ? 1 : 0);
+    if (!(t > 0)) continue;
+    const usage = valueAt(cpuMean, i);
+    if (Number.isNaN(usage)) continue;
+    state.cpu.addGrid(cpuMean, stretch, i, start, step);
+    state.cpu.addSample(usage / (1 - Math.min(t, 0.9)), 1, start + i * step);
+    stretch = i + 1;
   }
+  state.cpu.addGrid(cpuMean, stretch, Math.min(to, cpuMean.length), start, step);
   state.cpuWindows = windows;
   state.cpuThrottledWindows = hits;
 }
@@ -366,7 +381,8 @@ function planCpu(
       ? ""
       : ` (throttled in ${(adaptive.share * 100).toFixed(2)} % of windows, budget ${(p.cpuThrottleBudget * 100).toFixed(2)} %)`);
   reasons.push(
-    `cpu request ${request}m = p${p.cpuRequestPercentile * 100} of decayed usage; ` +
+    `cpu request ${request}m = p${p.cpuRequestPercentile * 100} of decayed usage` +
+      (state.cpuThrottledWindows > 0 ? " (a throttled window's as usage ÷ (1 − throttled share)); " : "; ") +
       (keptBlind
         ? `limit kept at ${limit}m: ${derivation} would be ${wantedMillis}m, but without throttling data a CPU limit is not lowered`
         : `limit ${limit}m = ${derivation}${raising ? `, raised with ${pct(p.cpuRaiseHeadroom)} headroom` : ""}`),

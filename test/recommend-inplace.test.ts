@@ -176,6 +176,25 @@ describe("inplace strategy", () => {
     expect(rec.limits.cpu!).toBeGreaterThanOrEqual(2000);
   });
 
+  it("sizes the CPU request from the demand throttled windows suggest, not their usage censored at the limit", () => {
+    // Two days at 1 core under a 1-core limit; every other window throttled in half its CFS periods (ending on one).
+    const windows = 2 * 288;
+    const cpu = new Array(windows).fill(1.0);
+    const requestWith = (throttledShare: number) => {
+      const s = series(new Array(windows).fill(300 * MIB), cpu);
+      s.cpuThrottled = cpu.map((_, i) => ((windows - 1 - i) % 2 === 0 ? throttledShare : 0));
+      const rec = run(s, pod(512 * MIB, 400 * MIB, 1000, 500));
+      expect(
+        rec.reasons.some((r) => r.includes("a throttled window's as usage ÷ (1 − throttled share)")),
+      ).toBe(throttledShare > 0);
+      return rec.requests.cpu!;
+    };
+    // Half the windows wanted 1 / (1 − 0.5) = 2 cores: the p90 is theirs.
+    expect(requestWith(0.5)).toBeGreaterThanOrEqual(2000);
+    expect(requestWith(0.5)).toBeLessThan(2100);
+    expect(requestWith(0)).toBeLessThan(1100);
+  });
+
   it("holds a steady container once it is right-sized (no churn)", () => {
     const days = 3 * 288;
     const s = series(new Array(days).fill(400 * MIB), new Array(days).fill(0.5));
