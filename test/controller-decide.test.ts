@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { deferredBackoff, WriteBudget } from "../controller/backoff.ts";
 import {
@@ -510,6 +511,42 @@ describe("resize history annotation", () => {
     expect(memoryFromResizeHistory(written, NOW + 23 * HOUR).memory.lastResizedAt).toBe(NOW - HOUR);
     // A pod never resized starts from the empty memory.
     expect(memoryFromResizeHistory(undefined, NOW)).toEqual({ memory: EMPTY_MEMORY });
+  });
+
+  it("property: any annotation value gives a memory of real times or the empty memory with an error", () => {
+    const value = fc.oneof(
+      fc.string(),
+      fc.json(),
+      fc
+        .record({
+          resizedAt: fc.array(
+            fc.oneof(
+              fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+              fc.jsonValue(),
+            ),
+          ),
+          containers: fc.dictionary(
+            fc.string(),
+            fc.dictionary(fc.constantFrom("cpu", "memory", "gpu"), fc.jsonValue()),
+          ),
+        })
+        .map((v) => JSON.stringify(v)),
+    );
+    fc.assert(
+      fc.property(value, (text) => {
+        const { memory, error } = memoryFromResizeHistory(text, NOW);
+        if (error !== undefined) {
+          expect(memory).toBe(EMPTY_MEMORY);
+          expect(error).toMatch(/^metadata\.annotations\[autoscaling\.inplace\.dev\/resize-history\]/);
+        }
+        const times = [
+          ...(memory.resizedAt ?? []),
+          ...Object.values(memory.resourceResizedAt ?? {}).flatMap((t) => Object.values(t)),
+        ];
+        for (const t of times) expect(Number.isFinite(t)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("ignores an unreadable annotation, naming the field", () => {
