@@ -6,7 +6,10 @@
 //   OOM event, resized whenever it would move by 10 % — the shape of any "recent peak + margin" rule;
 // - daily-pattern trackers: the same, with the peak taken over the last W hours and, on each of the previous
 //   D days, over the same hours and the A hours that followed them (a workload that repeats its day is
-//   covered before the repeat comes).
+//   covered before the repeat comes);
+// - adaptive-margin trackers: the last W hours' peak with a margin of each container's own, which grows ×g
+//   (+0.1) at every OOM event and shrinks by a factor d a day towards a floor (as the CPU margin follows its
+//   throttle budget): steady containers end up tight, volatile ones wide.
 // Usage: npx tsx bench/memory-frontier.ts [--half tune|report] [--traces DIR]
 
 import { join } from "node:path";
@@ -102,8 +105,32 @@ function dailyPatternTracker(windowHours: number, days: number, aheadHours: numb
   });
 }
 
+function adaptiveMarginTracker(windowHours: number, grow: number, decayPerDay: number, floor: number) {
+  return (c: TraceContainer) => {
+    const memory = c.memory!;
+    const span = Math.round((windowHours * HOUR) / c.step);
+    const decay = decayPerDay ** (c.step / 86400);
+    let limit = c.provisioned.memoryBytes!;
+    let margin = 0.3;
+    return (i: number) => {
+      const inForce = limit;
+      const peak = peakOver(memory, i - span + 1, i);
+      if (memory[i]! > inForce) {
+        margin = Math.min(4, margin * grow + 0.1);
+        limit = Math.max(peak * (1 + margin), inForce * 1.3);
+      } else {
+        margin = Math.max(floor, margin * decay);
+        const next = peak * (1 + margin);
+        // raised at once, lowered by a 10 % step
+        if (next > inForce || next / inForce - 1 <= -0.1) limit = next;
+      }
+      return inForce;
+    };
+  };
+}
+
 const line = (name: string, f: ReplayFigures) =>
-  `  ${name.padEnd(48)} slack ${f.memory!.relativeSlack!.toFixed(3)}  OOM events ${String(f.memory!.oomEvents).padStart(6)}  ` +
+  `  ${name.padEnd(52)} slack ${f.memory!.relativeSlack!.toFixed(3)}  OOM events ${String(f.memory!.oomEvents).padStart(6)}  ` +
   `OOM-free days ${f.memory!.oomFreeContainerDaysPercent.toFixed(2)} %`;
 
 console.log(`memory slack frontier, bitbrains-rnd-dev, ${values.half} half (${trace.containers.length} VMs)`);
@@ -132,5 +159,17 @@ for (const [windowHours, days, aheadHours, margin] of [
     line(
       `daily pattern, ${windowHours} h + ${days} d × ${aheadHours} h ahead + ${margin * 100} %`,
       score(dailyPatternTracker(windowHours, days, aheadHours, margin)),
+    ),
+  );
+for (const [windowHours, grow, decayPerDay, floor] of [
+  [6, 2, 0.7, 0.05],
+  [6, 2, 0.9, 0.05],
+  [24, 2, 0.8, 0.02],
+  [6, 3, 0.95, 0.1],
+] as const)
+  console.log(
+    line(
+      `adaptive margin, ${windowHours} h, ×${grow} per OOM, ×${decayPerDay} a day, ≥ ${floor * 100} %`,
+      score(adaptiveMarginTracker(windowHours, grow, decayPerDay, floor)),
     ),
   );
