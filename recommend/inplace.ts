@@ -336,13 +336,14 @@ function planCpu(
   if (state.cpu.isEmpty()) return undefined;
   const end = Math.floor((now - series.start) / series.step);
   const recentWindows = cpuRecentWindowCount(p, series.step);
+  const recentPeak = maxOver(series.cpuPeak, end - recentWindows, end);
   // No recent sample means data is stale; the limit follows recent peaks only, so it is left as it is.
-  if (Number.isNaN(maxOver(series.cpuPeak, end - recentWindows, end))) return undefined;
+  if (Number.isNaN(recentPeak)) return undefined;
   // A short history has not shown that the recent window sees the container's peaks (a daily cycle, a nightly
   // batch): until minHistorySeconds the limit covers the peak of all history. It need not wait to come down as
   // memory does: a CPU limit set too low throttles, and the throttle guard raises it within a window.
   const warmingUp = input.quality.historySeconds < p.minHistorySeconds;
-  const recent = maxOver(series.cpuPeak, warmingUp ? 0 : end - recentWindows, end);
+  const recent = warmingUp ? maxOver(series.cpuPeak, 0, end) : recentPeak;
   const adaptive = cpuMarginFor(state, p, series.step);
   const margin = Math.min(p.maxMargin, adaptive.margin + (state.cpuRise?.rise ?? 0) * p.cpuRiseWeight);
   let limitCores = recent * (1 + margin);
