@@ -11,6 +11,7 @@ import {
   namespace,
   node,
   pod,
+  podPatches,
   resizePatches,
   scenario,
   startCtl,
@@ -189,6 +190,8 @@ describe.each([
       getPod(s, "idle").metadata.annotations?.["autoscaling.inplace.dev/resize-history"] ?? "{}",
     ) as { resizedAt?: string[] };
     expect(history.resizedAt).toHaveLength(1);
+    // Upstream, the accepted pods/resize is followed by one patch of the pod's metadata: the history.
+    if (s.flavor.kind === "upstream") expect(await podPatches(s, "")).toBe(await resizePatches(s));
     const resizedAt = Date.parse(history.resizedAt![0]!);
 
     // Someone puts the resources back; a controller that forgot the resize would reclaim them once it has 3
