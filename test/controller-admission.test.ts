@@ -2,9 +2,7 @@
 // resize and leave it to the kubelet: here, a pod on a Windows node (in-place resize is Linux-only). The OOM
 // guard's raise is recorded as refused with the API's message, and never sent again.
 
-import { afterEach, expect, it } from "vitest";
-import type { ControllerHandle } from "../controller/controller.ts";
-import type { SimCluster } from "../sim/cluster.ts";
+import { expect, it } from "vitest";
 import { EVENTS } from "../sim/contracts.ts";
 import {
   clusterPolicy,
@@ -18,23 +16,13 @@ import {
   waitUntil,
 } from "./controller-harness.ts";
 
-let sim: SimCluster | undefined;
-let ctl: ControllerHandle | undefined;
-
-afterEach(async () => {
-  await ctl?.stop();
-  await sim?.close();
-  ctl = undefined;
-  sim = undefined;
-});
-
 const windowsNode = `apiVersion: v1
 kind: Node
 metadata: {name: win-1, labels: {kubernetes.io/os: windows}}
 status: {capacity: {cpu: "4", memory: 8Gi, pods: "110"}, allocatable: {cpu: "4", memory: 8Gi, pods: "110"}}`;
 
 it("a raise the 1.36 admission refuses (403) is never sent again", async () => {
-  sim = await startSim(
+  const s = await startSim(
     { kind: "upstream", version: "1.36" },
     scenario(
       windowsNode,
@@ -49,9 +37,7 @@ it("a raise the 1.36 admission refuses (403) is never sent again", async () => {
     ),
     20,
   );
-  const s = sim;
-  ctl = await startCtl(s);
-  const c = ctl;
+  const c = await startCtl(s);
   const rejected = async () =>
     (await c.telemetry.resizes.get()).values
       .filter((v) => v.labels.outcome === "rejected")

@@ -1,9 +1,11 @@
 // Shared set-up of the controller's end-to-end tests: a simulated cluster over HTTP (time-scaled), the
-// controller in-process on the cluster's clock, and small scenario builders.
+// controller in-process on the cluster's clock, and small scenario builders. What a test starts here is
+// stopped after it, the latest first (controllers before their cluster).
 
 import { readFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
+import { afterEach } from "vitest";
 import { type ControllerHandle, type ControllerOptions, startController } from "../controller/controller.ts";
 import type { Flavor } from "../resize/flavor.ts";
 import type { PodLike } from "../resize/types.ts";
@@ -70,13 +72,28 @@ export function scenario(...docs: string[]): string {
   return [CRDS, namespace("shop"), namespace("inplace-autoscaler"), ...docs].join("\n---\n");
 }
 
+/** Stops for what the running test started, in start order. */
+const started: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const stop of started.splice(0).reverse()) await stop();
+});
+
+/** A cluster closed after the test; closing it earlier (or again) is harmless. */
 export async function startSim(flavor: Flavor, text: string, timeScale: number): Promise<SimCluster> {
-  return startSimCluster({
+  const sim = await startSimCluster({
     flavor,
     scenario: text,
     timeScale,
     deferredRetry: { firstMs: 30_000, everyMs: 180_000 },
   });
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= sim.close();
+    return closed;
+  };
+  started.push(close);
+  return { ...sim, close };
 }
 
 export async function startCtl(
@@ -85,7 +102,7 @@ export async function startCtl(
 ): Promise<ControllerHandle> {
   const kubeconfig = new KubeConfig();
   kubeconfig.loadFromString(sim.kubeconfig);
-  return startController({
+  const ctl = await startController({
     kubeconfig,
     log: pino({ level: process.env.CTL_LOG ?? "silent" }),
     controllerNamespace: "inplace-autoscaler",
@@ -97,6 +114,9 @@ export async function startCtl(
     leaseDurationMs: 3_000,
     ...opts,
   });
+  // stop() may also be called by the test; a second call waits for the first.
+  started.push(() => ctl.stop());
+  return ctl;
 }
 
 export function getPod(sim: SimCluster, name: string, ns = "shop"): PodLike {

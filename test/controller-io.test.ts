@@ -115,7 +115,6 @@ describe("against the simulated cluster", () => {
 
   it("only one of two candidates holds the Lease; the other takes over after a release", async () => {
     sim = await startSim(UPSTREAM, scenario(node("node-1", "4", "8Gi")), 1);
-    cleanups.push(() => sim.close());
     const api = kubeApiFromConfig(kubeconfigFor(sim.url));
     const make = (identity: string) =>
       new LeaderElector(api, {
@@ -162,7 +161,6 @@ describe("against the simulated cluster", () => {
       ),
       1,
     );
-    cleanups.push(() => sim.close());
     const ctl = await startCtl(sim, { once: true, listen: undefined });
     await ctl.done;
     const stored = sim.store.get(
@@ -196,9 +194,7 @@ data:
       ),
       20,
     );
-    cleanups.push(() => sim.close());
-    const ctl = await startCtl(sim);
-    cleanups.push(() => ctl.stop());
+    const _ctl = await startCtl(sim);
     // Several slow passes (one per 30 s of cluster time): the event is written once, not per pass.
     await simSleep(sim, 100_000);
     const events = (
@@ -222,7 +218,6 @@ data:
       scenario(node("node-1", "4", "8Gi"), webPod, clusterPolicy("guard", "Apply")),
       1,
     );
-    cleanups.push(() => sim.close());
     await new Promise((r) => setTimeout(r, 1_500)); // let the kubelet publish a usage sample
     const kubeconfig = new KubeConfig();
     kubeconfig.loadFromString(sim.kubeconfig);
@@ -259,7 +254,6 @@ data:
       scenario(node("node-1", "4", "8Gi"), webPod, clusterPolicy("observe", "DryRun")),
       1,
     );
-    cleanups.push(() => sim.close());
     const dir = mkdtempSync(join(tmpdir(), "ctl-once-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, "kubeconfig"), sim.kubeconfig);

@@ -1,9 +1,8 @@
 // Two controllers against one simulated cluster: only the Lease holder patches; when it stops (releasing the
 // Lease), the other takes over and acts.
 
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { ControllerHandle } from "../controller/controller.ts";
-import type { SimCluster } from "../sim/cluster.ts";
 import {
   clusterPolicy,
   getPod,
@@ -18,15 +17,6 @@ import {
   waitUntil,
 } from "./controller-harness.ts";
 
-let sim: SimCluster | undefined;
-const controllers: ControllerHandle[] = [];
-
-afterEach(async () => {
-  for (const c of controllers.splice(0)) await c.stop();
-  await sim?.close();
-  sim = undefined;
-});
-
 /** Accepted resizes this controller counted; waits a moment, as the cluster may show a patch before the
  * controller has read the answer. */
 async function acceptedResizes(c: ControllerHandle): Promise<number> {
@@ -38,7 +28,7 @@ async function acceptedResizes(c: ControllerHandle): Promise<number> {
 it("only the leader patches; the other takes over when the leader stops", async () => {
   const rampPod = (name: string, memory: string) =>
     pod({ name, memory, requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } });
-  sim = await startSim(
+  const s = await startSim(
     UPSTREAM,
     scenario(
       node("node-1", "4", "8Gi"),
@@ -49,12 +39,9 @@ it("only the leader patches; the other takes over when the leader stops", async 
     ),
     10,
   );
-  const s = sim;
   const a = await startCtl(s, { identity: "a" });
-  controllers.push(a);
   await waitUntil(() => a.isLeader(), 10_000, "the first controller to lead");
   const b = await startCtl(s, { identity: "b" });
-  controllers.push(b);
   await waitUntil(
     () => memoryLimit(getPod(s, "early")) !== "512Mi",
     30_000,
@@ -80,7 +67,7 @@ it("only the leader patches; the other takes over when the leader stops", async 
 });
 
 it("writes Lease times as MicroTime (six fractional digits) and event times the API server accepts", async () => {
-  sim = await startSim(
+  const s = await startSim(
     UPSTREAM,
     scenario(
       node("node-1", "4", "8Gi"),
@@ -94,9 +81,7 @@ it("writes Lease times as MicroTime (six fractional digits) and event times the 
     ),
     10,
   );
-  const s = sim;
-  const a = await startCtl(s, { identity: "a" });
-  controllers.push(a);
+  const _a = await startCtl(s, { identity: "a" });
   await waitUntil(() => memoryLimit(getPod(s, "early")) !== "512Mi", 30_000, "the OOM guard's raise");
   await waitUntil(() => (s.requestCounts().get("update leases 200") ?? 0) > 0, 10_000, "a Lease renewal");
   await waitUntil(() => (s.requestCounts().get("create events 201") ?? 0) > 0, 10_000, "an event");

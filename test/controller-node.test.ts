@@ -2,8 +2,7 @@
 // pending (the PATCH count stays small), completes once capacity frees, survives a controller restart without a
 // duplicate patch; an Infeasible (TKE: Rejected) desire is never re-sent, only a lower target.
 
-import { afterEach, describe, expect, it } from "vitest";
-import type { ControllerHandle } from "../controller/controller.ts";
+import { describe, expect, it } from "vitest";
 import { readResizeOutcome } from "../controller/outcome.ts";
 import { actualResources } from "../controller/resources.ts";
 import type { Flavor } from "../resize/flavor.ts";
@@ -26,15 +25,6 @@ import {
   UPSTREAM,
   waitUntil,
 } from "./controller-harness.ts";
-
-let sim: SimCluster | undefined;
-const controllers: ControllerHandle[] = [];
-
-afterEach(async () => {
-  for (const c of controllers.splice(0)) await c.stop();
-  await sim?.close();
-  sim = undefined;
-});
 
 // A Guaranteed pod nearing its limit on a node whose memory is all requested: the OOM raise (request = limit)
 // cannot fit until the filler goes away.
@@ -66,9 +56,8 @@ describe.each([
   ["tke", TKE],
 ])("full node (%s)", (_name, flavor) => {
   it("a Deferred resize is not re-sent while pending and completes after capacity frees", async () => {
-    sim = await startSim(flavor, fullNode, 20);
-    const s = sim;
-    controllers.push(await startCtl(s));
+    const s = await startSim(flavor, fullNode, 20);
+    await startCtl(s);
     await waitUntil(() => deferred(s, flavor), 20_000, "the OOM raise to be Deferred");
     const afterFirst = await resizePatches(s);
     expect(afterFirst).toBe(1);
@@ -95,16 +84,13 @@ describe.each([
   });
 
   it("a controller restarted mid-resize resumes from the cluster: no duplicate or contradictory patch", async () => {
-    sim = await startSim(flavor, fullNode, 20);
-    const s = sim;
+    const s = await startSim(flavor, fullNode, 20);
     const first = await startCtl(s, { identity: "first" });
-    controllers.push(first);
     await waitUntil(() => deferred(s, flavor), 20_000, "the OOM raise to be Deferred");
     const wanted = memoryLimit(getPod(s, "guarded"));
     await first.stop();
-    controllers.splice(0);
     const before = await resizePatches(s);
-    controllers.push(await startCtl(s, { identity: "second" }));
+    await startCtl(s, { identity: "second" });
     await simSleep(s, 60_000);
     expect(await resizePatches(s)).toBe(before);
     expect(memoryLimit(getPod(s, "guarded"))).toBe(wanted);
@@ -121,7 +107,7 @@ it.each([
 ] as const)(
   "an Infeasible (%s) desire is never re-sent; only a lower target is tried",
   async (_name, flavor, subresource) => {
-    sim = await startSim(
+    const s = await startSim(
       flavor,
       scenario(
         node("node-1", "4", "8Gi"),
@@ -135,7 +121,6 @@ it.each([
       ),
       20,
     );
-    const s = sim;
     // Someone asks for more memory than the node has (the request below the limit: TKE keeps QoS strictly): the
     // kubelet marks it Infeasible.
     const res = await fetch(`${s.url}/api/v1/namespaces/shop/pods/greedy${subresource}`, {
@@ -155,7 +140,7 @@ it.each([
       20_000,
       "the kubelet to mark the resize Infeasible",
     );
-    controllers.push(await startCtl(s));
+    await startCtl(s);
     await waitUntil(
       () => memoryLimit(getPod(s, "greedy")) !== "64Gi",
       30_000,

@@ -1,11 +1,9 @@
 // End-to-end, over HTTP against the simulated cluster (both flavors): a memory ramp that would cross the old
 // limit gets its limit raised in place before it is reached — no restart, QoS class unchanged.
 
-import { afterEach, describe, expect, it } from "vitest";
-import type { ControllerHandle } from "../controller/controller.ts";
+import { describe, expect, it } from "vitest";
 import { actualResources } from "../controller/resources.ts";
 import { parseMemoryBytes } from "../resize/quantity.ts";
-import type { SimCluster } from "../sim/cluster.ts";
 import {
   clusterPolicy,
   getPod,
@@ -21,16 +19,6 @@ import {
   UPSTREAM,
   waitUntil,
 } from "./controller-harness.ts";
-
-let sim: SimCluster | undefined;
-let ctl: ControllerHandle | undefined;
-
-afterEach(async () => {
-  await ctl?.stop();
-  await sim?.close();
-  ctl = undefined;
-  sim = undefined;
-});
 
 const ramp = scenario(
   node("node-1", "4", "8Gi"),
@@ -48,16 +36,15 @@ describe.each([
   ["tke", TKE],
 ])("OOM guard (%s)", (_name, flavor) => {
   it("raises the memory limit before a ramp reaches it: no restart, QoS unchanged", async () => {
-    sim = await startSim(flavor, ramp, 20);
-    const qosBefore = getPod(sim, "ramp").status?.qosClass;
-    ctl = await startCtl(sim);
-    await simSleep(sim, 180_000);
-    const p = getPod(sim, "ramp");
+    const s = await startSim(flavor, ramp, 20);
+    const qosBefore = getPod(s, "ramp").status?.qosClass;
+    const c = await startCtl(s);
+    await simSleep(s, 180_000);
+    const p = getPod(s, "ramp");
     expect(p.status?.containerStatuses?.[0]?.restartCount).toBe(0);
     expect(p.status?.qosClass).toBe(qosBefore);
     expect(parseMemoryBytes(memoryLimit(p)!)).toBeGreaterThan(parseMemoryBytes("900Mi"));
     // Actuated, not merely requested (the last raise may still be actuating: allow a few cluster seconds).
-    const s = sim;
     await waitUntil(
       () =>
         actualResources(getPod(s, "ramp"), "app").limits.memory ===
@@ -65,17 +52,17 @@ describe.each([
       5_000,
       "the last raise to be actuated",
     );
-    expect(await resizePatches(sim)).toBeGreaterThan(0);
-    expect(await resizePatches(sim)).toBeLessThanOrEqual(6);
-    const metrics = await (await fetch(`${ctl.endpoints!.url}/metrics`)).text();
+    expect(await resizePatches(s)).toBeGreaterThan(0);
+    expect(await resizePatches(s)).toBeLessThanOrEqual(6);
+    const metrics = await (await fetch(`${c.endpoints!.url}/metrics`)).text();
     expect(metrics).toMatch(/inplace_autoscaler_oom_guard_total\{mode="Apply"\} [1-9]/);
     // API writes per resize, from the controller's own counters and the cluster's request counter.
-    const writes = await ctl.telemetry.apiWrites.get();
+    const writes = await c.telemetry.apiWrites.get();
     const by = (resource: string) => writes.values.find((v) => v.labels.resource === resource)?.value ?? 0;
-    const accepted = (await ctl.telemetry.resizes.get()).values
+    const accepted = (await c.telemetry.resizes.get()).values
       .filter((v) => v.labels.outcome === "accepted")
       .reduce((sum, v) => sum + v.value, 0);
-    const patches = await resizePatches(sim);
+    const patches = await resizePatches(s);
     expect(patches).toBe(accepted);
     console.info(
       `API calls per resize (${flavor.kind}, memory ramp): ${patches} resize PATCHes for ${accepted} accepted resizes (${(patches / accepted).toFixed(2)} per resize), ${by("events")} event POSTs (${(by("events") / accepted).toFixed(2)} per resize: OOMGuard + Resized)`,
@@ -89,7 +76,7 @@ it("reacts about one sampling interval after the threshold is crossed (prints th
   const intervalMs = 5_000;
   const reactions: number[] = [];
   for (let run = 0; run < 3; run++) {
-    sim = await startSim(
+    const s = await startSim(
       UPSTREAM,
       scenario(
         node("node-1", "4", "8Gi"),
@@ -103,8 +90,7 @@ it("reacts about one sampling interval after the threshold is crossed (prints th
       ),
       10,
     );
-    ctl = await startCtl(sim, { intervalMs });
-    const s = sim;
+    const c = await startCtl(s, { intervalMs });
     await waitUntil(
       () => memoryLimit(getPod(s, "step")) !== "512Mi",
       30_000,
@@ -115,10 +101,8 @@ it("reacts about one sampling interval after the threshold is crossed (prints th
     );
     reactions.push(s.clock.now() - (startedAt + crossingMs));
     expect(getPod(s, "step").status?.containerStatuses?.[0]?.restartCount).toBe(0);
-    await ctl.stop();
+    await c.stop();
     await s.close();
-    ctl = undefined;
-    sim = undefined;
   }
   reactions.sort((a, b) => a - b);
   const median = reactions[1]!;

@@ -3,7 +3,7 @@
 // a skip reason that no longer applies, or the figures of a policy that turned invalid, do not linger.
 
 import pino from "pino";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { type KubeApi, KubeApiError } from "../controller/kube.ts";
 import { type PolicyObject, PolicyStatusWriter } from "../controller/policy-status.ts";
 import { parsePolicy } from "../policies/validate.ts";
@@ -11,12 +11,6 @@ import type { SimCluster } from "../sim/cluster.ts";
 import { namespace, node, pod, scenario, startCtl, startSim, UPSTREAM } from "./controller-harness.ts";
 
 const GROUP = "/apis/autoscaling.inplace.dev/v1alpha1";
-
-let sim: SimCluster | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
 
 function resizePolicy(name: string, ns: string, spec = "mode: DryRun"): string {
   return `apiVersion: autoscaling.inplace.dev/v1alpha1
@@ -56,7 +50,7 @@ async function putStatus(s: SimCluster, ns: string, name: string, status: object
 }
 
 it("counts the pods of each of two same-named ResizePolicies in different namespaces separately", async () => {
-  sim = await startSim(
+  const sim = await startSim(
     UPSTREAM,
     scenario(
       namespace("team-a"),
@@ -77,7 +71,7 @@ it("counts the pods of each of two same-named ResizePolicies in different namesp
 });
 
 it("replaces the status: stale skip reasons go, and a policy turned invalid loses its old figures", async () => {
-  sim = await startSim(
+  const sim = await startSim(
     UPSTREAM,
     scenario(
       namespace("team-a"),

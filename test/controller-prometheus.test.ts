@@ -29,7 +29,6 @@ it("loads history from Prometheus (range queries sent, no source warnings)", asy
     ),
     1,
   );
-  cleanups.push(() => sim.close());
   const prometheus = await startPrometheus({ scrapeTargets: [new URL(sim.url).host], scrapeInterval: "1s" });
   cleanups.push(() => prometheus.stop());
   const lines: string[] = [];

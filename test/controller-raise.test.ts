@@ -2,10 +2,8 @@
 // pinned at the limit) gets the limit raised in place by the recommender's advice, on both flavors, outside the
 // decrease schedule, without a restart or a QoS change; an idle pod under the same policy waits for the schedule.
 
-import { afterEach, describe, expect, it } from "vitest";
-import type { ControllerHandle } from "../controller/controller.ts";
+import { describe, expect, it } from "vitest";
 import { parseCpuMillis } from "../resize/quantity.ts";
-import type { SimCluster } from "../sim/cluster.ts";
 import {
   clusterPolicy,
   getPod,
@@ -20,16 +18,6 @@ import {
   waitUntil,
 } from "./controller-harness.ts";
 
-let sim: SimCluster | undefined;
-let ctl: ControllerHandle | undefined;
-
-afterEach(async () => {
-  await ctl?.stop();
-  await sim?.close();
-  ctl = undefined;
-  sim = undefined;
-});
-
 // Decreases only in the first minute of the year, which the test never sees: a raise must not wait for it.
 const policySpec = `  recommendation: {minHistory: 3m, historyWindow: 1h}
   decreaseSchedule: "0 0 1 1 *"`;
@@ -39,7 +27,7 @@ describe.each([
   ["tke", TKE],
 ])("CPU raise (%s)", (_name, flavor) => {
   it("raises a throttled container's CPU limit in place, outside the decrease schedule; reclaim waits for it", async () => {
-    sim = await startSim(
+    const s = await startSim(
       flavor,
       scenario(
         node("node-1", "8", "16Gi"),
@@ -63,8 +51,7 @@ describe.each([
       ),
       60,
     );
-    ctl = await startCtl(sim, { intervalMs: 15_000 });
-    const s = sim;
+    const c = await startCtl(s, { intervalMs: 15_000 });
     const cpuLimit = () => parseCpuMillis(getPod(s, "busy").spec.containers[0]!.resources!.limits!.cpu!);
     await waitUntil(() => cpuLimit() > 1000, 60_000, "the CPU limit raise");
     const p = getPod(s, "busy");
@@ -76,7 +63,6 @@ describe.each([
     expect(resources.limits!.memory).toBe("512Mi");
     expect(parseCpuMillis(resources.requests!.cpu!)).toBeGreaterThanOrEqual(500);
     // The counter moves once the controller has the API's answer, which may be just after the pod changed.
-    const c = ctl;
     const raises = async () =>
       (await c.telemetry.resizes.get()).values
         .filter((v) => v.labels.cause === "raise" && v.labels.outcome === "accepted")

@@ -1,10 +1,8 @@
 // End-to-end against the simulated cluster: an idle, over-provisioned pod gets its requests lowered in place
 // once the recommendation is confident; a DryRun policy changes nothing but reports what it would do.
 
-import { afterEach, describe, expect, it } from "vitest";
-import type { ControllerHandle } from "../controller/controller.ts";
+import { describe, expect, it } from "vitest";
 import { parseMemoryBytes } from "../resize/quantity.ts";
-import type { SimCluster } from "../sim/cluster.ts";
 import {
   clusterPolicy,
   getPod,
@@ -20,16 +18,6 @@ import {
   UPSTREAM,
   waitUntil,
 } from "./controller-harness.ts";
-
-let sim: SimCluster | undefined;
-let ctl: ControllerHandle | undefined;
-
-afterEach(async () => {
-  await ctl?.stop();
-  await sim?.close();
-  ctl = undefined;
-  sim = undefined;
-});
 
 const quickHistory = `  recommendation: {minHistory: 3m, historyWindow: 1h}
   cooldown: 1m`;
@@ -58,7 +46,7 @@ describe.each([
   ["tke", TKE],
 ])("reclaim (%s)", (_name, flavor) => {
   it("lowers an idle pod's requests once confidence allows; a DryRun policy only reports", async () => {
-    sim = await startSim(
+    const s = await startSim(
       flavor,
       scenario(
         namespace("dry"),
@@ -70,8 +58,7 @@ describe.each([
       ),
       60,
     );
-    ctl = await startCtl(sim, { intervalMs: 15_000 });
-    const s = sim;
+    const c = await startCtl(s, { intervalMs: 15_000 });
     const memoryRequest = (name: string, ns: string) =>
       parseMemoryBytes(getPod(s, name, ns).spec.containers[0]!.resources!.requests!.memory!);
     // Nothing may happen before the policy's 3 minutes of history (counted from the start of the first 1-minute
@@ -91,7 +78,6 @@ describe.each([
       cpu: "1",
       memory: "1Gi",
     });
-    const c = ctl;
     const dryDecision = () => c.lastPass()?.decisions.find((d) => d.pod === "idle-dry");
     await waitUntil(() => dryDecision()?.action === "resize", 20_000, "the DryRun pod's decision");
     const dry = dryDecision();
@@ -135,7 +121,7 @@ it("reclaims at most maxConcurrentResizes.perNode pods of a node in flight at on
       requests: { cpu: "1", memory: "1Gi" },
       limits: { cpu: "2", memory: "2Gi" },
     });
-  sim = await startSim(
+  const s = await startSim(
     UPSTREAM,
     scenario(
       node("node-1", "8", "16Gi"),
@@ -148,8 +134,7 @@ it("reclaims at most maxConcurrentResizes.perNode pods of a node in flight at on
     ),
     60,
   );
-  ctl = await startCtl(sim, { intervalMs: 15_000 });
-  const c = ctl;
+  const c = await startCtl(s, { intervalMs: 15_000 });
   const firstReclaim = () => c.lastPass()?.decisions.filter((d) => d.action === "resize") ?? [];
   await waitUntil(() => firstReclaim().length > 0, 60_000, "the first reclaim pass");
   const decisions = c.lastPass()!.decisions;
@@ -166,7 +151,7 @@ describe.each([
 ])("restart (%s)", (_name, flavor) => {
   it("a restarted controller keeps the reclaim cooldown of the resize its predecessor made", async () => {
     const cooldownMs = 10 * 60_000;
-    sim = await startSim(
+    const s = await startSim(
       flavor,
       scenario(
         node("node-1", "8", "16Gi"),
@@ -179,13 +164,11 @@ describe.each([
       ),
       120,
     );
-    const s = sim;
     const memoryRequest = () =>
       parseMemoryBytes(getPod(s, "idle").spec.containers[0]!.resources!.requests!.memory!);
-    ctl = await startCtl(s, { intervalMs: 15_000 });
+    const first = await startCtl(s, { intervalMs: 15_000 });
     await waitUntil(() => memoryRequest() < parseMemoryBytes("1Gi"), 60_000, "the first reclaim");
-    await ctl.stop();
-    ctl = undefined;
+    await first.stop();
     const history = JSON.parse(
       getPod(s, "idle").metadata.annotations?.["autoscaling.inplace.dev/resize-history"] ?? "{}",
     ) as { resizedAt?: string[] };
@@ -212,8 +195,7 @@ describe.each([
       }),
     });
     expect(put.status, await put.text()).toBe(200);
-    ctl = await startCtl(s, { intervalMs: 15_000 });
-    const c = ctl;
+    const c = await startCtl(s, { intervalMs: 15_000 });
     await waitUntil(
       () =>
         c
