@@ -29,10 +29,22 @@ const pod = (memLimit: number, memReq: number, cpuLimit = 2000, cpuReq = 1000): 
   limits: { cpu: cpuLimit, memory: memLimit },
 });
 
-function run(s: UsageSeries, current: CurrentResources, windows = s.memoryPeak.length) {
+/** The recommendation after `windows` windows (by default all of them); `extra` adds params or past resizes. */
+function run(
+  s: UsageSeries,
+  current: CurrentResources,
+  windows = s.memoryPeak.length,
+  extra: Partial<Pick<Parameters<typeof recommend>[1], "params" | "resizedAt" | "lastResizedAt">> = {},
+) {
   const now = START + windows * STEP;
-  return recommend("inplace", { container: "app", series: s, quality: dataQuality(s, now), current, now })
-    .recommendation;
+  return recommend("inplace", {
+    container: "app",
+    series: s,
+    quality: dataQuality(s, now),
+    current,
+    now,
+    ...extra,
+  }).recommendation;
 }
 
 describe("inplace strategy", () => {
@@ -70,15 +82,9 @@ describe("inplace strategy", () => {
 
   it("lowers CPU before its recent window is full when minHistorySeconds is shorter still", () => {
     const s = series(new Array(3).fill(300 * MIB), new Array(3).fill(0.1));
-    const now = START + 3 * STEP;
-    const rec = recommend("inplace", {
-      container: "app",
-      series: s,
-      quality: dataQuality(s, now),
-      current: pod(4096 * MIB, 2048 * MIB),
-      now,
+    const rec = run(s, pod(4096 * MIB, 2048 * MIB), 3, {
       params: { minHistorySeconds: 600, memoryMinHistorySeconds: 600 },
-    }).recommendation;
+    });
     expect(rec.urgency).toBe("reclaim");
     expect(rec.limits.cpu!).toBeLessThan(200);
   });
@@ -100,14 +106,8 @@ describe("inplace strategy", () => {
 
   it("never decreases on stale data", () => {
     const s = series(new Array(288).fill(100 * MIB), new Array(288).fill(0.1));
-    const now = START + 288 * STEP + 2 * HOUR;
-    const rec = recommend("inplace", {
-      container: "app",
-      series: s,
-      quality: dataQuality(s, now),
-      current: pod(4096 * MIB, 2048 * MIB),
-      now,
-    }).recommendation;
+    // Asked 2 h after the last sample.
+    const rec = run(s, pod(4096 * MIB, 2048 * MIB), 288 + (2 * HOUR) / STEP);
     expect(rec.urgency).toBe("hold");
     expect(rec.reasons.join("\n")).toMatch(/stale/);
   });
@@ -142,16 +142,10 @@ describe("inplace strategy", () => {
   it("raises the limit at once after an OOM kill, bypassing cooldown and cap", () => {
     const mem = new Array(24).fill(500 * MIB);
     const s = series(mem, undefined, [START + 23 * STEP]);
-    const current = pod(512 * MIB, 256 * MIB);
     const now = START + 24 * STEP;
-    const rec = recommend("inplace", {
-      container: "app",
-      series: s,
-      quality: dataQuality(s, now),
-      current,
-      now,
+    const rec = run(s, pod(512 * MIB, 256 * MIB), 24, {
       resizedAt: Array.from({ length: 100 }, (_, k) => now - k * 10),
-    }).recommendation;
+    });
     expect(rec.urgency).toBe("oom-guard");
     expect(rec.limits.memory!).toBeGreaterThanOrEqual(Math.ceil(512 * MIB * INPLACE_DEFAULTS.oomBumpRatio));
     expect(rec.reasons.join("\n")).toMatch(/OOM kill/);
@@ -238,18 +232,7 @@ describe("inplace strategy", () => {
     const s = series(new Array(2 * 288).fill(400 * MIB), new Array(2 * 288).fill(0.2));
     const now = START + 2 * 288 * STEP;
     const current = pod(4096 * MIB, 2048 * MIB);
-    const withResizes = (extra: {
-      resizedAt?: number[];
-      lastResizedAt?: { cpu?: number; memory?: number };
-    }) =>
-      recommend("inplace", {
-        container: "app",
-        series: s,
-        quality: dataQuality(s, now),
-        current,
-        now,
-        ...extra,
-      }).recommendation;
+    const withResizes = (extra: Parameters<typeof run>[3]) => run(s, current, 2 * 288, extra);
     const memoryJustResized = withResizes({ resizedAt: [now - 60], lastResizedAt: { memory: now - 60 } });
     expect(memoryJustResized.limits.memory).toBeUndefined();
     expect(memoryJustResized.limits.cpu).toBeDefined();
